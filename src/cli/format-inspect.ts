@@ -1,0 +1,108 @@
+import type { InspectResult } from "../inspect/types.js";
+import { humanBytes, type Style } from "./style.js";
+
+function yesNo(st: Style, v: boolean | null, yes = "yes", no = "no"): string {
+  if (v === null) return st.dim("n/a");
+  return v ? st.green(yes) : st.red(no);
+}
+
+/** One-line identity, in the spirit of `file`. */
+export function summaryLine(r: InspectResult): string {
+  if (r.format === "unknown") return "not an executable (no ELF, PE or Mach-O header)";
+  const parts: string[] = [];
+  if (r.elf) parts.push(`ELF ${r.elf.class}-bit ${r.elf.endian === "little" ? "LSB" : "MSB"} ${r.elf.type}`);
+  else parts.push(r.format === "pe" ? "PE" : "Mach-O");
+  parts.push(`${r.os ?? "?"}/${r.arch ?? "?"}${r.variant ? `/${r.variant}` : ""}`);
+  if (r.linkage) parts.push(r.linkage + (r.linkage === "dynamic" && r.hardening?.pie ? " (PIE)" : ""));
+  if (r.libc && r.libc !== "unknown") parts.push(r.libc + (r.glibcMin ? ` >= ${r.glibcMin}` : ""));
+  if (r.go) parts.push(r.go.version ?? "Go");
+  return parts.join(" · ");
+}
+
+/** Short aligned block per file: the facts of `file` + `checksec` + `go version -m` in a few lines. */
+export function formatInspect(r: InspectResult, st: Style, opts: { verbose?: boolean } = {}): string {
+  const lines: string[] = [];
+  const row = (k: string, v: string) => lines.push(`  ${st.dim(k.padEnd(11))}${v}`);
+  if (r.error) {
+    return `${st.bold(r.path)}  ${st.red("error:")} ${r.error}\n`;
+  }
+  lines.push(`${st.bold(r.path)}  ${summaryLine(r)}`);
+  if (r.format === "unknown") return lines.join("\n") + "\n";
+  if (r.interpreter !== null) row("interp", r.interpreter);
+  if (r.needed.length) row("needed", r.needed.join(" "));
+  if (r.soname) row("soname", r.soname);
+  if (r.rpath.length) row("rpath", r.rpath.join(":"));
+  if (r.runpath.length) row("runpath", r.runpath.join(":"));
+  if (r.hardening) {
+    const h = r.hardening;
+    const relro =
+      h.relro === "full" ? st.green("full") : h.relro === "partial" ? st.yellow("partial") : st.red("none");
+    row(
+      "hardening",
+      [
+        `PIE ${yesNo(st, h.pie)}`,
+        `RELRO ${relro}`,
+        `NX ${yesNo(st, h.nx)}`,
+        `canary ${yesNo(st, h.canary)}`,
+        `FORTIFY ${yesNo(st, h.fortify)}`,
+      ].join("  "),
+    );
+  }
+  if (r.stripped !== null) {
+    const dbg = r.debug?.present
+      ? `debug info ${humanBytes(r.debug.fileBytes)}${r.debug.compressed ? ` (${humanBytes(r.debug.uncompressedBytes)} uncompressed)` : ""}`
+      : "no debug info";
+    const save = r.stripSavings ? `; strip saves ${humanBytes(r.stripSavings)}` : "";
+    row("symbols", `${r.stripped ? "stripped" : "not stripped"}, ${dbg}${save}`);
+  }
+  if (r.toolchain.length) row("toolchain", r.toolchain.join("; "));
+  if (r.go) {
+    const g = r.go;
+    row(
+      "go",
+      `${g.version ?? "unknown version"}${g.source === "pclntab" ? " (from pclntab; no build info)" : ""}`,
+    );
+    if (g.path) row("  path", g.path);
+    if (g.main) row("  mod", `${g.main.path} ${g.main.version}${g.main.sum ? ` ${g.main.sum}` : ""}`);
+    const deps = opts.verbose ? g.deps : g.deps.slice(0, 5);
+    for (const d of deps)
+      row("  dep", `${d.path} ${d.version}${d.replace ? ` => ${d.replace.path} ${d.replace.version}` : ""}`);
+    if (deps.length < g.deps.length) row("", st.dim(`… ${g.deps.length - deps.length} more (--verbose)`));
+    const keys = [
+      "CGO_ENABLED",
+      "GOOS",
+      "GOARCH",
+      "GOAMD64",
+      "GOARM",
+      "-buildmode",
+      "-trimpath",
+      "-tags",
+      "-ldflags",
+      "vcs.revision",
+      "vcs.modified",
+    ];
+    const s = keys.filter((k) => g.settings[k] !== undefined).map((k) => `${k}=${g.settings[k]}`);
+    if (opts.verbose)
+      for (const k of Object.keys(g.settings)) if (!keys.includes(k)) s.push(`${k}=${g.settings[k]}`);
+    if (s.length) row("  build", s.join(" "));
+  }
+  if (r.slices)
+    for (const sl of r.slices) row("slice", `${sl.arch}${sl.go?.version ? ` ${sl.go.version}` : ""}`);
+  for (const w of r.warnings) {
+    lines.push(`  ${st.yellow("!")} ${st.yellow(w.code)} ${w.message}`);
+    lines.push(`    ${st.dim("fix:")} ${w.fix}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** One line per file for `scan`: linkage, arch, libc, hardening, path (scanelf-like, aligned). */
+export function formatScanLine(r: InspectResult, st: Style): string {
+  if (r.error) return `${st.red("error".padEnd(14))} ${r.path}: ${r.error}`;
+  const link = (r.linkage ?? r.format).padEnd(14);
+  const arch = `${r.arch ?? "?"}${r.variant ? `/${r.variant}` : ""}`.padEnd(9);
+  const libc = `${r.libc ?? "-"}${r.glibcMin ? ` ${r.glibcMin}` : ""}`.padEnd(12);
+  const h = r.hardening;
+  const hard = h ? `${h.pie ? "PIE" : "-  "} ${h.relro.padEnd(7)} ${h.nx ? "NX" : "--"}` : "".padEnd(14);
+  const go = r.go ? ` ${st.cyan(r.go.version ?? "go")}` : "";
+  return `${link} ${arch} ${libc} ${hard}  ${r.path}${go}`;
+}

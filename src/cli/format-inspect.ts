@@ -1,3 +1,4 @@
+import { quoteGo } from "../go/go-quote.js";
 import type { InspectResult } from "../inspect/types.js";
 import { humanBytes, type Style } from "./style.js";
 
@@ -11,7 +12,8 @@ export function summaryLine(r: InspectResult): string {
   if (r.format === "unknown") return "not an executable (no ELF, PE or Mach-O header)";
   const parts: string[] = [];
   if (r.elf) parts.push(`ELF ${r.elf.class}-bit ${r.elf.endian === "little" ? "LSB" : "MSB"} ${r.elf.type}`);
-  else parts.push(r.format === "pe" ? "PE" : "Mach-O");
+  else if (r.format === "pe") parts.push("PE");
+  else parts.push(r.slices ? `Mach-O universal (${r.slices.map((x) => x.arch).join(", ")})` : "Mach-O");
   parts.push(`${r.os ?? "?"}/${r.arch ?? "?"}${r.variant ? `/${r.variant}` : ""}`);
   if (r.linkage) parts.push(r.linkage + (r.linkage === "dynamic" && r.hardening?.pie ? " (PIE)" : ""));
   if (r.libc && r.libc !== "unknown") parts.push(r.libc + (r.glibcMin ? ` >= ${r.glibcMin}` : ""));
@@ -81,9 +83,11 @@ export function formatInspect(r: InspectResult, st: Style, opts: { verbose?: boo
       "vcs.revision",
       "vcs.modified",
     ];
-    const s = keys.filter((k) => g.settings[k] !== undefined).map((k) => `${k}=${g.settings[k]}`);
-    if (opts.verbose)
-      for (const k of Object.keys(g.settings)) if (!keys.includes(k)) s.push(`${k}=${g.settings[k]}`);
+    // Go quotes values with spaces, tabs, quotes or '=' (as `go version -m` prints them).
+    const kv = (k: string) =>
+      `${k}=${/[ \t"`=]/.test(g.settings[k]!) ? quoteGo(g.settings[k]!) : g.settings[k]}`;
+    const s = keys.filter((k) => g.settings[k] !== undefined).map(kv);
+    if (opts.verbose) for (const k of Object.keys(g.settings)) if (!keys.includes(k)) s.push(kv(k));
     if (s.length) row("  build", s.join(" "));
   }
   if (r.slices)

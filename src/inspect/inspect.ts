@@ -87,7 +87,7 @@ async function inspectElf(src: ByteSource, r: InspectResult): Promise<void> {
   r.rpath = elf.rpath;
   r.runpath = elf.runpath;
   r.linkage = classifyLinkage(elf);
-  r.go = await readGoInfo(src, elf.layout);
+  r.go = await readGoInfo(src, elf.layout, r.warnings);
   const isGo = r.go !== null;
   r.libc = await detectLibc(elf, r.linkage, isGo);
   r.glibcMin = glibcFloor(elf);

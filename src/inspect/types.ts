@@ -47,8 +47,13 @@ export interface GoModule {
 export interface GoInfo {
   /** Go toolchain version ("go1.26.8"), or null when only a range is known from pclntab. */
   version: string | null;
-  /** Where the facts come from: the build info blob, or pclntab only (build info stripped/absent). */
-  source: "buildinfo" | "pclntab";
+  /** Range of Go versions that write this pclntab format (">=1.20"), when only that is known. */
+  versionRange: string | null;
+  /**
+   * Where the facts come from: the build info blob; or, when it was removed, the runtime.buildVersion
+   * string found in read-only data, or only the pclntab format.
+   */
+  source: "buildinfo" | "version-string" | "pclntab";
   path: string | null;
   main: { path: string; version: string; sum: string } | null;
   deps: GoModule[];

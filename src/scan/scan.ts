@@ -1,165 +1,124 @@
-import {
-  closeSync,
-  constants,
-  type Dirent,
-  lstatSync,
-  openSync,
-  readdirSync,
-  readSync,
-  statSync,
-} from "node:fs";
-import { join } from "node:path";
-import { ZerodepError } from "../errors.js";
-import { inspectSource } from "../inspect/inspect.js";
-import { sniffFormat } from "../inspect/other-formats.js";
-import { emptyResult, type InspectResult } from "../inspect/types.js";
-import { FileSource, ioErrorFrom } from "../io/reader.js";
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { InspectResult } from "../inspect/types.js";
+import { scanFile } from "./scan-file.js";
+import { type WalkOptions, walkFiles } from "./walk.js";
 
-export interface ScanOptions {
-  /** Follow symbolic links to files and directories (default false, like `scanelf -R` without -L). */
-  followSymlinks?: boolean;
-  /** Stay on the file system of each root (default false). */
-  oneFileSystem?: boolean;
+export interface ScanOptions extends WalkOptions {
   /** Formats to report (default all three). */
   formats?: ("elf" | "pe" | "macho")[];
+  /**
+   * Worker threads that open and parse files while the calling thread walks directories. Default:
+   * the machine's parallelism, at most 4; 0 parses on the calling thread. Results keep walk order.
+   */
+  workers?: number;
 }
+
+/** Files per message to a worker: large enough to amortise messaging, small enough to balance. */
+const BATCH = 128;
+const MAX_IN_FLIGHT_PER_WORKER = 4;
 
 /**
  * Walks directory trees and yields one InspectResult per binary found (ELF, PE, Mach-O), recognised
  * from its first bytes. Unreadable directories and files that look like binaries but cannot be parsed
- * are yielded with `error` set. Entries are visited in sorted order for stable output.
+ * are yielded with `error` set. Output order is the walk order (sorted, depth-first).
  */
 export async function* scanTrees(roots: string[], opts: ScanOptions = {}): AsyncGenerator<InspectResult> {
-  const formats = new Set(opts.formats ?? ["elf", "pe", "macho"]);
-  const seenDirs = new Set<string>();
-  for (const root of roots) {
-    let rootDev: number | undefined;
-    try {
-      const st = statSync(root);
-      rootDev = st.dev;
-      if (!st.isDirectory()) {
-        const r = await scanFile(root, formats);
+  const formats = opts.formats ?? ["elf", "pe", "macho"];
+  const workers = Math.max(0, Math.floor(opts.workers ?? Math.min(4, availableParallelism())));
+  if (workers === 0) {
+    const fmts = new Set<string>(formats);
+    for (const item of walkFiles(roots, opts)) {
+      if (typeof item !== "string") yield item;
+      else {
+        const r = await scanFile(item, fmts);
         if (r) yield r;
-        continue;
       }
-    } catch (err) {
-      yield errorResult(root, err);
-      continue;
     }
-    const stack: string[] = [root];
-    while (stack.length > 0) {
-      const dir = stack.pop()!;
-      if (opts.followSymlinks) {
-        // Symlink loops: remember directories by device and inode.
-        try {
-          const st = statSync(dir);
-          const key = `${st.dev}:${st.ino}`;
-          if (seenDirs.has(key)) continue;
-          seenDirs.add(key);
-        } catch (err) {
-          yield errorResult(dir, err);
-          continue;
-        }
-      }
-      let entries: Dirent[];
-      try {
-        entries = readdirSync(dir, { withFileTypes: true });
-      } catch (err) {
-        yield errorResult(dir, err);
-        continue;
-      }
-      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      const subdirs: string[] = [];
-      for (const e of entries) {
-        const p = join(dir, e.name);
-        let isDir = e.isDirectory();
-        let isFile = e.isFile();
-        if (e.isSymbolicLink()) {
-          if (!opts.followSymlinks) continue;
-          try {
-            const st = statSync(p);
-            isDir = st.isDirectory();
-            isFile = st.isFile();
-          } catch {
-            continue; // dangling link
-          }
-        } else if (
-          !isDir &&
-          !isFile &&
-          !e.isFIFO() &&
-          !e.isSocket() &&
-          !e.isCharacterDevice() &&
-          !e.isBlockDevice()
-        ) {
-          // d_type unknown (some file systems): ask lstat.
-          const st = lstatSync(p);
-          isDir = st.isDirectory();
-          isFile = st.isFile();
-        }
-        if (isDir) {
-          if (opts.oneFileSystem && rootDev !== undefined) {
-            try {
-              if (statSync(p).dev !== rootDev) continue;
-            } catch {
-              continue;
-            }
-          }
-          subdirs.push(p);
-        } else if (isFile) {
-          const r = await scanFile(p, formats);
-          if (r) yield r;
-        }
-      }
-      // Depth-first in sorted order: push in reverse so the first subdirectory is visited first.
-      for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
-    }
+    return;
   }
+  yield* scanParallel(roots, opts, formats, workers);
 }
 
-/** One buffer for the first bytes of every file: most files in a tree are not binaries. */
-const sniffBuf = new Uint8Array(64);
+type Batch = { id: number; results: (InspectResult | null)[] | null; direct: InspectResult[] };
 
-async function scanFile(path: string, formats: Set<string>): Promise<InspectResult | null> {
-  let fd: number;
-  let fmt: ReturnType<typeof sniffFormat>;
-  try {
-    // O_NONBLOCK: a FIFO that appears between readdir and open must not block the scan.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    return errorResult(path, err);
+async function* scanParallel(
+  roots: string[],
+  opts: WalkOptions,
+  formats: string[],
+  nworkers: number,
+): AsyncGenerator<InspectResult> {
+  const url = new URL("./scan-worker.js", import.meta.url);
+  const pool = Array.from({ length: nworkers }, () => new Worker(url, { workerData: { formats } }));
+  const pending = new Map<number, Batch>();
+  const load = new Map<Worker, number>(pool.map((w) => [w, 0]));
+  const waiters: (() => void)[] = [];
+  let failure: unknown = null;
+  const wake = () => {
+    for (const w of waiters.splice(0)) w();
+  };
+  for (const w of pool) {
+    w.on("message", (m: { id: number; results: (InspectResult | null)[] }) => {
+      const b = pending.get(m.id);
+      if (b) b.results = m.results;
+      load.set(w, load.get(w)! - 1);
+      wake();
+    });
+    w.on("error", (err) => {
+      failure = err;
+      wake();
+    });
   }
-  try {
-    const n = readSync(fd, sniffBuf, 0, sniffBuf.byteLength, 0);
-    fmt = sniffFormat(sniffBuf.subarray(0, n));
-  } catch (err) {
-    closeSync(fd);
-    // EISDIR/EINVAL and friends on special files: not binaries, not worth an error line.
-    const code = (err as { code?: string }).code;
-    return code === "EAGAIN" || code === "EISDIR" || code === "EINVAL" ? null : errorResult(path, err);
+  const waitForChange = () => new Promise<void>((res) => waiters.push(res));
+  const queue: Batch[] = [];
+  let nextId = 0;
+  let current: string[] = [];
+  let direct: InspectResult[] = [];
+
+  // Keep a few batches queued per worker so none idles while this thread walks or writes; bound the
+  // queue so a huge tree never piles up in memory.
+  const dispatch = () => {
+    const b: Batch = { id: nextId++, results: null, direct };
+    pending.set(b.id, b);
+    queue.push(b);
+    let target = pool[0]!;
+    for (const w of pool) if (load.get(w)! < load.get(target)!) target = w;
+    load.set(target, load.get(target)! + 1);
+    target.postMessage({ id: b.id, paths: current });
+    current = [];
+    direct = [];
+  };
+  // Emit finished batches from the front of the queue, so output keeps the walk order.
+  function* drain(): Generator<InspectResult> {
+    while (queue.length > 0 && queue[0]!.results !== null) {
+      const b = queue.shift()!;
+      pending.delete(b.id);
+      yield* b.direct;
+      for (const r of b.results!) if (r) yield r;
+    }
   }
-  const family = fmt === "macho-fat" ? "macho" : fmt;
-  if (family === "unknown" || !formats.has(family)) {
-    closeSync(fd);
-    return null;
-  }
-  let src: FileSource;
+
   try {
-    src = FileSource.fromFd(path, fd);
-  } catch (err) {
-    return errorResult(path, err);
-  }
-  try {
-    return await inspectSource(src, path);
+    for (const item of walkFiles(roots, opts)) {
+      if (typeof item === "string") current.push(item);
+      else direct.push(item);
+      if (current.length >= BATCH) {
+        while (queue.length >= MAX_IN_FLIGHT_PER_WORKER * nworkers) {
+          if (failure) throw failure;
+          if (queue[0]!.results === null) await waitForChange();
+          yield* drain();
+        }
+        dispatch();
+        yield* drain();
+      }
+    }
+    if (current.length > 0 || direct.length > 0) dispatch();
+    while (queue.length > 0) {
+      if (failure) throw failure;
+      if (queue[0]!.results === null) await waitForChange();
+      yield* drain();
+    }
   } finally {
-    src.closeNow();
+    await Promise.all(pool.map((w) => w.terminate()));
   }
-}
-
-function errorResult(path: string, err: unknown): InspectResult {
-  const r = emptyResult(path);
-  const e =
-    err instanceof ZerodepError ? err : err instanceof Error && "code" in err ? ioErrorFrom(path, err) : null;
-  r.error = e ? e.message : `${path}: ${String(err)}`;
-  r.errorCode = e ? e.code : "EIO";
-  return r;
 }

@@ -1,0 +1,3 @@
+module zerodep.test/pclntab-dump
+
+go 1.21

@@ -23,7 +23,7 @@ export function makeStyle(enabled: boolean): Style {
 
 export function colorWanted(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "" && env.FORCE_COLOR !== "0") return true;
   return isTTY === true && env.TERM !== "dumb";
 }
 

@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { zerodep } from "../helpers/cli.js";
+import { fixture, fixturesDir, hasFixture, needs } from "../helpers/env.js";
+import { assertInspectRecord } from "./schema.js";
+
+const allFixtures = hasFixture("manifest.json")
+  ? readdirSync(fixturesDir)
+      .filter((f) => !f.startsWith(".") && f !== "manifest.json")
+      .sort()
+  : [];
+const noStack = (s: string) => assert.doesNotMatch(s, /\n\s+at .+:\d+:\d+/, "no stack trace");
+
+describe("zerodep inspect (CLI)", () => {
+  test("--json: one schema-valid record per input, in input order, exit 0", {
+    skip: needs({ fixtures: ["go-static"] }),
+  }, () => {
+    assert.ok(allFixtures.length >= 40, `expected the fixture set, found ${allFixtures.length}`);
+    const files = allFixtures.map(fixture);
+    const r = zerodep(["inspect", "--json", ...files]);
+    const lines = r.stdout.trimEnd().split("\n");
+    assert.equal(lines.length, files.length);
+    lines.forEach((l, i) => {
+      const o = JSON.parse(l) as Record<string, unknown>;
+      assert.equal(o.path, files[i]);
+      assertInspectRecord(o);
+    });
+    const errors = lines.map((l) => JSON.parse(l) as { error?: string; path: string }).filter((o) => o.error);
+    // The only fixture that is not parseable is the one made to be: 4 bytes of ELF magic.
+    assert.deepEqual(
+      errors.map((e) => e.path.split("/").pop()),
+      ["elf-magic-only"],
+    );
+    assert.equal(r.code, 3);
+  });
+
+  test("a missing file and a valid one: both reported, one error line, exit 3", {
+    skip: needs({ fixtures: ["go-static"] }),
+  }, () => {
+    const r = zerodep(["inspect", "/nonexistent/zd", fixture("go-static")]);
+    assert.equal(r.code, 3);
+    assert.match(r.stdout, /\/nonexistent\/zd {2}error: \/nonexistent\/zd: no such file or directory/);
+    assert.match(r.stdout, /go-static {2}ELF 64-bit LSB EXEC · linux\/amd64 · static · none · go1\./);
+    noStack(r.stdout + r.stderr);
+  });
+
+  test("usage errors exit 2 with one line on stderr", () => {
+    for (const args of [["inspect"], ["inspect", "--bogus", "x"], ["frobnicate"], ["scan"]]) {
+      const r = zerodep(args);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      noStack(r.stderr);
+    }
+  });
+
+  test("help and version exit 0", () => {
+    assert.match(zerodep(["--help"]).stdout, /Commands:\n\s+inspect/);
+    assert.match(zerodep(["inspect", "--help"]).stdout, /Usage: zerodep inspect/);
+    assert.match(zerodep(["--version"]).stdout, /^zerodep \d+\.\d+\.\d+/);
+  });
+
+  test("special files: a FIFO does not block, a directory is refused, exit 3", () => {
+    const dir = mkdtempSync(join(tmpdir(), "zd-cli-"));
+    const fifo = join(dir, "fifo");
+    assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+    const r = zerodep(["inspect", fifo, dir], { timeoutMs: 20_000 });
+    assert.equal(r.signal, null, "did not hang");
+    assert.equal(r.code, 3);
+    assert.match(r.stdout, /fifo {2}error: .*fifo: not a regular file \(a FIFO\)/);
+    assert.match(r.stdout, /error: .*: not a regular file \(a directory\)/);
+  });
+
+  test("an unreadable file is one error line (run as an unprivileged user)", {
+    skip: process.getuid?.() !== 0 ? "needs root to switch user" : needs({ tools: ["setpriv"] }),
+  }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "zd-cli-"));
+    chmodSync(dir, 0o755);
+    const f = join(dir, "secret");
+    writeFileSync(f, "\x7fELF");
+    chmodSync(f, 0o000);
+    const r = spawnSync(
+      "setpriv",
+      [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        process.execPath,
+        join(process.cwd(), "dist/src/cli/main.js"),
+        "inspect",
+        f,
+      ],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stdout, /secret {2}error: .*secret: permission denied/);
+  });
+
+  test("human output: aligned, no colour unless a TTY or FORCE_COLOR", {
+    skip: needs({ fixtures: ["c-hardened"] }),
+  }, () => {
+    const plain = zerodep(["inspect", fixture("c-hardened")]);
+    assert.doesNotMatch(plain.stdout, /\x1b\[/);
+    assert.match(plain.stdout, /\n {2}interp {5}\/lib64\/ld-linux-x86-64\.so\.2\n/);
+    assert.match(
+      plain.stdout,
+      /\n {2}hardening {2}PIE yes {2}RELRO full {2}NX yes {2}canary yes {2}FORTIFY yes\n/,
+    );
+    const colour = zerodep(["inspect", fixture("c-hardened")], { env: { FORCE_COLOR: "1" } });
+    assert.match(colour.stdout, /\x1b\[32myes\x1b\[39m/);
+    const off = zerodep(["inspect", fixture("c-hardened")], { env: { FORCE_COLOR: "1", NO_COLOR: "1" } });
+    assert.doesNotMatch(off.stdout, /\x1b\[/);
+  });
+
+  test("the bundled example of the README quick start", () => {
+    const r = zerodep(["inspect", "examples/hello/hello-static", "examples/hello/hello-dynamic"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /hello-static {2}ELF 64-bit LSB .* · linux\/amd64 · static(-pie)? · musl/);
+    assert.match(
+      r.stdout,
+      /hello-dynamic {2}ELF 64-bit LSB DYN · linux\/amd64 · dynamic \(PIE\) · glibc >= /,
+    );
+  });
+});
+
+describe("zerodep scan (CLI)", () => {
+  test("walks a tree: binaries only, sorted, symlinks not followed by default, a FIFO never blocks", {
+    skip: needs({ fixtures: ["go-static", "c-static", "libzd.so.1"] }),
+  }, () => {
+    const root = mkdtempSync(join(tmpdir(), "zd-scan-"));
+    mkdirSync(join(root, "b/sub"), { recursive: true });
+    mkdirSync(join(root, "a"));
+    copyFileSync(fixture("go-static"), join(root, "b/sub/go"));
+    copyFileSync(fixture("c-static"), join(root, "a/c"));
+    copyFileSync(fixture("libzd.so.1"), join(root, "b/lib.so"));
+    writeFileSync(join(root, "a/readme.txt"), "not a binary\n");
+    spawnSync("mkfifo", [join(root, "a/pipe")]);
+    spawnSync("ln", ["-s", "../a", join(root, "b/loop")]);
+    spawnSync("ln", ["-s", "/nonexistent", join(root, "b/dangling")]);
+    spawnSync("ln", ["-s", ".", join(root, "b/self")]);
+
+    const r = zerodep(["scan", "--json", root], { timeoutMs: 30_000 });
+    assert.equal(r.signal, null);
+    assert.equal(r.code, 0, r.stderr);
+    const paths = r.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { path: string }).path.slice(root.length + 1));
+    assert.deepEqual(paths, ["a/c", "b/lib.so", "b/sub/go"]);
+
+    // Following links: the loop back to a/ and the self link are cut, the dangling link ignored.
+    const f = zerodep(["scan", "--json", "--follow", root], { timeoutMs: 30_000 });
+    assert.equal(f.code, 0, f.stderr);
+    const fpaths = f.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { path: string }).path.slice(root.length + 1));
+    assert.deepEqual(fpaths, ["a/c", "b/lib.so", "b/sub/go"]);
+
+    const h = zerodep(["scan", root]);
+    assert.match(h.stdout, /^static +amd64 +glibc +- +partial +NX +.*\/a\/c$/m);
+    const s = zerodep(["scan", "--summary", root]);
+    assert.equal(s.stdout.trim(), "3 binaries: static 2, shared-library 1");
+  });
+
+  test("a missing root is an error line and exit 3; the other roots are still scanned", {
+    skip: needs({ fixtures: ["go-static"] }),
+  }, () => {
+    const root = mkdtempSync(join(tmpdir(), "zd-scan-"));
+    copyFileSync(fixture("go-static"), join(root, "go"));
+    const r = zerodep(["scan", "/nonexistent/zd", root]);
+    assert.equal(r.code, 3);
+    assert.match(r.stdout, /^error +\/nonexistent\/zd: \/nonexistent\/zd: no such file or directory$/m);
+    assert.match(r.stdout, /\/go go1\./);
+  });
+});

@@ -21,9 +21,13 @@ export function classifyLinkage(elf: ElfFile): Linkage {
   if (type === ET.CORE) return "core";
   const pieFlag = (elf.flags1 & DF_1.PIE) !== 0;
   if (elf.interpreter !== null) {
-    // An ET_DYN with an interpreter but without DF_1_PIE and with a SONAME is a library that can also
-    // be run (libc.so.6). Old linkers did not set DF_1_PIE on PIEs, but those have no SONAME.
-    if (type === ET.DYN && !pieFlag && elf.soname !== null) return "shared-library";
+    // An ET_DYN with an interpreter but without DF_1_PIE is either a PIE from a linker older than
+    // DF_1_PIE (binutils < 2.26) or a shared object that can also be run (libc.so.6, libcap.so.2,
+    // pam_cap.so). Linkers add DT_DEBUG to every executable they write, PIEs included (ld.bfd for
+    // bfd_link_executable, gold, lld, mold, Go's linker), and never to a shared object: without
+    // DT_DEBUG, or with a SONAME, it is a library. pam_cap.so has neither SONAME nor DT_DEBUG.
+    if (type === ET.DYN && !pieFlag && (elf.soname !== null || !hasDt(elf, DT.DEBUG)))
+      return "shared-library";
     return "dynamic";
   }
   if (type === ET.EXEC) return "static";
@@ -54,10 +58,20 @@ export async function detectLibc(elf: ElfFile, linkage: Linkage, isGo: boolean):
     if (names.has("__libc_setup_tls") || names.has("_dl_relocate_static_pie")) return "glibc";
     if (names.has("__init_libc") || names.has("__libc_start_init")) return "musl";
     if (isGo) return "none";
+    // Stripped, no ABI tag: musl's strerror table ("No error information" for errno 0; glibc says
+    // "Success") is linked in by printf and friends, so most musl programs carry it.
+    if (await rodataHas(elf, "No error information\0")) return "musl";
     return "unknown";
   }
   if (linkage === "shared-library" && elf.needed.length === 0) return "none";
   return "unknown";
+}
+
+async function rodataHas(elf: ElfFile, text: string): Promise<boolean> {
+  const sec = elf.section(".rodata");
+  if (!sec || sec.type === SHT.NOBITS || sec.size > 64 << 20) return false;
+  const b = await elf.sectionBytes(sec);
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).indexOf(text, 0, "latin1") >= 0;
 }
 
 async function hasAbiTag(elf: ElfFile): Promise<boolean> {
@@ -206,7 +220,11 @@ export function sectionTable(elf: ElfFile): SectionSize[] {
     }));
 }
 
-/** What `strip` removes: .symtab, its string table, and debug sections (checked against strip in tests). */
+/**
+ * What `strip` removes: .symtab, its string table and non-ALLOC debug sections, with their section
+ * header entries and the bytes of .shstrtab that only their names use (checked against binutils
+ * strip in test/inspect/strip.test.ts; what is left is alignment padding and strip's relayout).
+ */
 export function stripSavings(elf: ElfFile): number {
   let total = 0;
   const removed = new Set<number>();
@@ -221,7 +239,19 @@ export function stripSavings(elf: ElfFile): number {
     const s = elf.sections[i]!;
     if (s.type !== SHT.NOBITS) total += s.size;
   }
-  return total;
+  if (removed.size === 0) return 0;
+  total += removed.size * elf.header.shentsize;
+  // Linkers share name tails in .shstrtab (".strtab" inside ".shstrtab"): only bytes that no kept
+  // section's name covers are freed.
+  const kept = new Set<number>();
+  const span = (s: { nameOffset: number; name: string }) =>
+    Array.from({ length: Buffer.byteLength(s.name) + 1 }, (_, k) => s.nameOffset + k);
+  elf.sections.forEach((s, i) => {
+    if (!removed.has(i)) for (const b of span(s)) kept.add(b);
+  });
+  const freed = new Set<number>();
+  for (const i of removed) for (const b of span(elf.sections[i]!)) if (!kept.has(b)) freed.add(b);
+  return total + freed.size;
 }
 
 export async function toolchain(elf: ElfFile): Promise<string[]> {

@@ -96,7 +96,10 @@ export interface InspectResult {
   stripped: boolean | null;
   debug: DebugInfo | null;
   sections: SectionSize[];
-  /** Bytes that `strip` (or Go's -s -w) would remove: symbol tables and debug sections. */
+  /**
+   * Bytes that `strip` would remove: .symtab, its string table and debug sections, with their section
+   * header entries and names in .shstrtab (checked against binutils strip in the tests).
+   */
   stripSavings: number | null;
   /** Toolchain evidence from .comment (GCC, clang, rustc, LLD), deduplicated, in file order. */
   toolchain: string[];

@@ -22,7 +22,11 @@ export function summaryLine(r: InspectResult): string {
 }
 
 /** Short aligned block per file: the facts of `file` + `checksec` + `go version -m` in a few lines. */
-export function formatInspect(r: InspectResult, st: Style, opts: { verbose?: boolean } = {}): string {
+export function formatInspect(
+  r: InspectResult,
+  st: Style,
+  opts: { verbose?: boolean; sections?: boolean } = {},
+): string {
   const lines: string[] = [];
   const row = (k: string, v: string) => lines.push(`  ${st.dim(k.padEnd(11))}${v}`);
   if (r.error) {
@@ -92,6 +96,7 @@ export function formatInspect(r: InspectResult, st: Style, opts: { verbose?: boo
   }
   if (r.slices)
     for (const sl of r.slices) row("slice", `${sl.arch}${sl.go?.version ? ` ${sl.go.version}` : ""}`);
+  if (opts.sections && r.sections.length > 0) lines.push(...sectionRows(r, st));
   for (const w of r.warnings) {
     lines.push(`  ${st.yellow("!")} ${st.yellow(w.code)} ${w.message}`);
     lines.push(`    ${st.dim("fix:")} ${w.fix}`);
@@ -109,4 +114,21 @@ export function formatScanLine(r: InspectResult, st: Style): string {
   const hard = h ? `${h.pie ? "PIE" : "-  "} ${h.relro.padEnd(7)} ${h.nx ? "NX" : "--"}` : "".padEnd(14);
   const go = r.go ? ` ${st.cyan(r.go.version ?? "go")}` : "";
   return `${link} ${arch} ${libc} ${hard}  ${r.path}${go}`;
+}
+
+/** Where the bytes go: sections by size in the file, largest first, with their share. */
+function sectionRows(r: InspectResult, st: Style): string[] {
+  const total = r.size ?? r.sections.reduce((a, s) => a + s.fileBytes, 0);
+  const rows = [...r.sections].filter((s) => s.fileBytes > 0).sort((a, b) => b.fileBytes - a.fileBytes);
+  const w = Math.max(8, ...rows.map((s) => s.name.length));
+  const out = [
+    `  ${st.dim("sections")}   ${"name".padEnd(w)}  ${"type".padEnd(10)} ${"bytes".padStart(10)}  share`,
+  ];
+  for (const s of rows) {
+    const pct = total > 0 ? ((100 * s.fileBytes) / total).toFixed(1).padStart(5) : "    -";
+    out.push(
+      `             ${s.name.padEnd(w)}  ${s.type.padEnd(10)} ${String(s.fileBytes).padStart(10)}  ${pct}%`,
+    );
+  }
+  return out;
 }

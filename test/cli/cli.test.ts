@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { zerodep } from "../helpers/cli.js";
-import { fixture, fixturesDir, hasFixture, needs } from "../helpers/env.js";
+import { fixture, fixturesDir, hasFixture, needs, run } from "../helpers/env.js";
 import { assertInspectRecord } from "./schema.js";
 
 const allFixtures = hasFixture("manifest.json")
@@ -113,6 +113,29 @@ describe("zerodep inspect (CLI)", () => {
     assert.match(colour.stdout, /\x1b\[32myes\x1b\[39m/);
     const off = zerodep(["inspect", fixture("c-hardened")], { env: { FORCE_COLOR: "1", NO_COLOR: "1" } });
     assert.doesNotMatch(off.stdout, /\x1b\[/);
+  });
+
+  test("--sections: the section table, largest first, sizes as readelf gives them", {
+    skip: needs({ tools: ["readelf"], fixtures: ["go-static-stripped"] }),
+  }, () => {
+    const f = fixture("go-static-stripped");
+    const sizes = new Map<string, number>();
+    for (const m of run("readelf", ["-SW", f]).stdout.matchAll(
+      /\]\s+(\S+)\s+\S+\s+[0-9a-f]+\s+[0-9a-f]+\s+([0-9a-f]+)/g,
+    )) {
+      sizes.set(m[1]!, Number.parseInt(m[2]!, 16));
+    }
+    const r = zerodep(["inspect", "--sections", f]);
+    const rows = [...r.stdout.matchAll(/^ {13}(\.\S+)\s+\S+\s+(\d+)\s+[\d.]+%$/gm)].map(
+      (m) => [m[1]!, Number(m[2])] as const,
+    );
+    assert.ok(rows.length >= 8, r.stdout);
+    for (const [name, bytes] of rows) assert.equal(bytes, sizes.get(name), name);
+    const ordered = rows.map(([, b]) => b);
+    assert.deepEqual(
+      ordered,
+      [...ordered].sort((a, b) => b - a),
+    );
   });
 
   test("the bundled example of the README quick start", () => {

@@ -5,7 +5,7 @@ import { formatInspect } from "../format-inspect.js";
 import { type CliIO, EXIT, LineBuffer } from "../io.js";
 import { colorWanted, makeStyle } from "../style.js";
 
-export const inspectHelp = `Usage: zerodep inspect FILE... [--json] [--verbose]
+export const inspectHelp = `Usage: zerodep inspect FILE... [--json] [--verbose] [--sections]
 
 What each binary is and needs, read from its bytes (never executed): format, arch, linkage,
 interpreter, NEEDED, RPATH/RUNPATH, libc and minimum glibc, hardening, debug info, Go build info.
@@ -13,6 +13,7 @@ interpreter, NEEDED, RPATH/RUNPATH, libc and minimum glibc, hardening, debug inf
 Options:
   --json       JSON Lines, one object per file, in input order (schema: README "inspect --json")
   --verbose    all Go dependencies and build settings
+  --sections   where the bytes go: the section table, largest first
   --no-color   never colour (colour is used only on a TTY; NO_COLOR is honoured)
 
 Exit: 0 all files read, 3 some file could not be read or parsed, 2 usage error.`;
@@ -24,6 +25,7 @@ export async function runInspect(args: string[], io: CliIO): Promise<number> {
     options: {
       json: { type: "boolean" },
       verbose: { type: "boolean", short: "v" },
+      sections: { type: "boolean" },
       "no-color": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -41,7 +43,10 @@ export async function runInspect(args: string[], io: CliIO): Promise<number> {
     const r = await inspectFile(p);
     if (r.error) failed = true;
     if (values.json) out.push(JSON.stringify(r) + "\n");
-    else out.push(formatInspect(r, st, { verbose: values.verbose === true }));
+    else
+      out.push(
+        formatInspect(r, st, { verbose: values.verbose === true, sections: values.sections === true }),
+      );
   }
   out.flush();
   return failed ? EXIT.BAD_INPUT : EXIT.OK;

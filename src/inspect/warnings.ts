@@ -81,7 +81,7 @@ export function deploymentWarnings(r: InspectResult): Warning[] {
     const pct = Math.round((100 * r.stripSavings) / r.size);
     w.push({
       code: "DEBUG_SHIPPED",
-      message: `${(r.stripSavings / MB).toFixed(1)} MB (${pct}%) of the file is symbols and debug info`,
+      message: `${(r.stripSavings / MB).toFixed(1)} MiB (${pct}%) of the file is symbols and debug info`,
       fix: isGo
         ? "build with -ldflags='-s -w' (or keep debug info in a separate artifact)"
         : "strip --strip-all (keep a debug copy with objcopy --only-keep-debug)",

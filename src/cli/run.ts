@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { UsageError, ZerodepError } from "../errors.js";
+import { depsHelp, runDeps } from "./commands/deps.js";
 import { inspectHelp, runInspect } from "./commands/inspect.js";
 import { runScan, scanHelp } from "./commands/scan.js";
 import { type CliIO, EXIT } from "./io.js";
@@ -17,6 +18,11 @@ const commands: Record<
     run: runScan,
     help: scanHelp,
     summary: "find and inspect every binary under directories (scanelf -R)",
+  },
+  deps: {
+    run: runDeps,
+    help: depsHelp,
+    summary: "shared-library closure as the loader resolves it in a root (ldd, lddtree)",
   },
 };
 

@@ -1,6 +1,7 @@
 import { EM } from "../elf/constants.js";
 import { readElf } from "../elf/elf-file.js";
 import { isElf } from "../elf/header.js";
+import { compareDotted } from "../elf/versions.js";
 import { ParseError, ZerodepError } from "../errors.js";
 import type { ByteSource } from "../io/reader.js";
 import { type LdCacheEntry, parseLdSoCache } from "./ld-so-cache.js";
@@ -96,6 +97,8 @@ export class LibraryCache {
   muslPath = new Map<string, string[]>();
   defaultDirs = new Map<string, string[]>();
   ldConfDirs: string[] | undefined;
+  /** The root's glibc release ("2.36"), read from its loader; null when unknown. */
+  glibcRelease: string | null | undefined;
 }
 
 async function readObject(src: ByteSource): Promise<ObjectInfo> {
@@ -354,6 +357,8 @@ export async function resolveDeps(src: ByteSource, opts: ResolveOptions): Promis
   }
 
   if (!isMusl && cache.ldCache === undefined) cache.ldCache = await readCache(fs);
+  if (!isMusl && cache.glibcRelease === undefined)
+    cache.glibcRelease = interpLoaded ? await glibcRelease(fs, interpLoaded.path) : null;
   const muslDirs =
     isMusl && interp ? await muslSysPath(fs, interp, MUSL_ARCH[main.machine] ?? "unknown", cache) : [];
   const ldPath = (opts.ldLibraryPath ?? "").split(/[:;]/).filter((d) => d !== "");
@@ -424,6 +429,39 @@ function describeArch(o: ObjectInfo): string {
   return `ELF${o.cls} ${o.little ? "LSB" : "MSB"} machine ${o.machine}`;
 }
 
+/**
+ * glibc's release from its loader's banner ("... release version 2.36."), which `ld.so --help` and
+ * `ld.so --version` print: the search rules changed between releases (legacy hwcaps in 2.37).
+ */
+async function glibcRelease(fs: RootFs, loaderPath: string): Promise<string | null> {
+  let src: ByteSource | null = null;
+  try {
+    src = fs.open(loaderPath);
+    if (src.size > 16 << 20) return null;
+    const b = await src.read(0, src.size);
+    const text = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    const at = text.indexOf("release version ");
+    if (at < 0) return null;
+    const m = /^release version (\d+\.\d+)/.exec(text.toString("latin1", at, at + 32));
+    return m ? m[1]! : null;
+  } catch {
+    return null;
+  } finally {
+    await src?.close();
+  }
+}
+
+/**
+ * Legacy hwcaps subdirectories that glibc before 2.37 tries in every search directory, best first
+ * (seen with LD_DEBUG=libs on Debian 12's 2.36: tls/x86_64/x86_64, tls/x86_64, tls, x86_64/x86_64,
+ * x86_64). Only x86-64 is modelled; other architectures use their platform strings.
+ */
+function legacySubdirs(main: ObjectInfo, release: string | null | undefined): string[] {
+  if (!release || compareDotted(release, "2.37") >= 0) return [];
+  if (main.machine !== EM.X86_64 || main.cls !== 64) return [];
+  return ["tls/x86_64/x86_64", "tls/x86_64", "tls", "x86_64/x86_64", "x86_64"];
+}
+
 async function readCache(fs: RootFs): Promise<LdCacheEntry[] | null> {
   const r = resolvePath(fs, "/etc/ld.so.cache");
   if (!r.ok || r.stat.kind !== "file") return null;
@@ -459,9 +497,19 @@ async function tryCandidate(
   cache: LibraryCache,
 ): Promise<Candidate> {
   const r = resolvePath(fs, path);
-  if (!r.ok || r.stat.kind !== "file") return { ok: false };
+  if (!r.ok) return { ok: false };
+  // glibc opens whatever the name is; reading a directory fails ("cannot read file data: Error 21")
+  // and the loader gives up on this name rather than searching on.
+  if (r.stat.kind === "dir")
+    return { ok: false, invalid: `${r.path}: cannot read file data: Is a directory`, path: r.path };
+  if (r.stat.kind !== "file") return { ok: false, invalid: `${r.path}: not a regular file`, path: r.path };
   const info = await loadObject(fs, r.path, cache);
-  if ("error" in info) return { ok: false, invalid: info.error, path: r.path };
+  if ("error" in info) {
+    // open() failing with EACCES/EPERM is passed over like ENOENT (glibc open_path goes on).
+    if (info.code === "EACCES" || info.code === "EPERM" || info.code === "ENOENT")
+      return { ok: false, skip: `cannot open: ${info.code}`, path: r.path };
+    return { ok: false, invalid: info.error, path: r.path };
+  }
   // glibc open_verify: a different class or machine is skipped and the search goes on.
   if (!sameArch(info, main))
     return { ok: false, skip: `${describeArch(info)}, not ${describeArch(main)}`, path: r.path };
@@ -494,9 +542,13 @@ async function searchGlibc(
     }
     return false;
   };
+  const legacy = legacySubdirs(main, cache.glibcRelease);
   const inDirs = async (dirs: string[], origin: string, via: Via, viaObject?: string) => {
     for (const raw of dirs) {
       const dir = expandTokens(raw, origin, main);
+      for (const sub of legacy) {
+        if (await attempt(joinPath(`${dir}/${sub}`, name), via, viaObject)) return true;
+      }
       for (const sub of hwcaps) {
         if (await attempt(joinPath(`${dir}/glibc-hwcaps/${sub}`, name), via, viaObject)) return true;
       }

@@ -527,15 +527,17 @@ async function searchGlibc(
   hwcaps: string[],
 ): Promise<Found> {
   const found: Found = { path: null, via: null, skipped: [], searched: [], hwcaps: [] };
-  const attempt = async (path: string, via: Via, viaObject?: string): Promise<boolean> => {
-    found.searched.push(path);
+  // `quiet`: subdirectory probes are not listed in `searched`, and cache entries of another ABI are
+  // not "skipped" (the loader filters the cache by its flags before opening anything).
+  const attempt = async (path: string, via: Via, viaObject?: string, quiet = false): Promise<boolean> => {
+    if (!quiet) found.searched.push(path);
     const c = await tryCandidate(fs, path, main, cache);
     if (c.ok) {
       Object.assign(found, { path: c.path, via, info: c.info });
       if (viaObject) found.viaObject = viaObject;
       return true;
     }
-    if (c.skip) found.skipped.push({ path: c.path!, reason: c.skip });
+    if (c.skip && !(quiet && via === "ld.so.cache")) found.skipped.push({ path: c.path!, reason: c.skip });
     if (c.invalid) {
       found.invalid = c.invalid;
       return true; // glibc reports "invalid ELF header" and gives up on this name
@@ -546,11 +548,11 @@ async function searchGlibc(
   const inDirs = async (dirs: string[], origin: string, via: Via, viaObject?: string) => {
     for (const raw of dirs) {
       const dir = expandTokens(raw, origin, main);
-      for (const sub of legacy) {
-        if (await attempt(joinPath(`${dir}/${sub}`, name), via, viaObject)) return true;
-      }
       for (const sub of hwcaps) {
-        if (await attempt(joinPath(`${dir}/glibc-hwcaps/${sub}`, name), via, viaObject)) return true;
+        if (await attempt(joinPath(`${dir}/glibc-hwcaps/${sub}`, name), via, viaObject, true)) return true;
+      }
+      for (const sub of legacy) {
+        if (await attempt(joinPath(`${dir}/${sub}`, name), via, viaObject, true)) return true;
       }
       if (await attempt(joinPath(dir, name), via, viaObject)) {
         found.hwcaps = hwcapsVariants(fs, dir, name);
@@ -580,7 +582,7 @@ async function searchGlibc(
   if (!obj.info.nodeflib && cache.ldCache) {
     for (const e of cache.ldCache) {
       if (e.name !== name || e.hwcap !== 0n) continue;
-      if (await attempt(e.path, "ld.so.cache")) return found;
+      if (await attempt(e.path, "ld.so.cache", undefined, true)) return found;
     }
   }
   if (!obj.info.nodeflib && (await inDirs(glibcDefaultDirs(fs, main, cache), "/", "default"))) return found;

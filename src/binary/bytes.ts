@@ -56,6 +56,18 @@ export function cString(table: Uint8Array, offset: number, maxLen = 4096): strin
   const end = Math.min(table.byteLength, offset + maxLen);
   const nul = table.indexOf(0, offset);
   if (nul < 0 || nul >= end) return null;
+  // Symbol and section names are short ASCII: building them directly is several times cheaper than
+  // a TextDecoder call per name, which dominated scans of whole systems.
+  if (nul - offset <= 64) {
+    let ascii = true;
+    for (let i = offset; i < nul; i++) {
+      if (table[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, table.subarray(offset, nul) as unknown as number[]);
+  }
   return utf8.decode(table.subarray(offset, nul));
 }
 

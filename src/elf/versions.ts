@@ -114,9 +114,19 @@ export function parseVerdef(
 /**
  * Compares dotted version numbers numerically ("2.34" > "2.4"). Missing components count as 0.
  */
+const dottedCache = new Map<string, number[]>();
+function dotted(s: string): number[] {
+  let v = dottedCache.get(s);
+  if (!v) {
+    v = s.split(".").map((x) => Number.parseInt(x, 10) || 0);
+    if (dottedCache.size < 4096) dottedCache.set(s, v);
+  }
+  return v;
+}
+
 export function compareDotted(a: string, b: string): number {
-  const pa = a.split(".").map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split(".").map((x) => Number.parseInt(x, 10) || 0);
+  const pa = dotted(a);
+  const pb = dotted(b);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     const d = (pa[i] ?? 0) - (pb[i] ?? 0);
     if (d !== 0) return d;

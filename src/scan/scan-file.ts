@@ -9,17 +9,18 @@ import { FileSource, ioErrorFrom } from "../io/reader.js";
 const sniffBuf = new Uint8Array(64);
 
 /**
- * Inspects one file if its first bytes say it is a binary of a wanted format; null otherwise.
+ * Opens a file and reads its first bytes. Returns an open descriptor when it is a binary of a wanted
+ * format, null when it is not (closed), or an error result when it cannot be opened or read.
  */
-export async function scanFile(path: string, formats: Set<string>): Promise<InspectResult | null> {
+export function sniffFile(path: string, formats: Set<string>): number | null | InspectResult {
   let fd: number;
-  let fmt: ReturnType<typeof sniffFormat>;
   try {
     // O_NONBLOCK: a FIFO that appears between readdir and open must not block the scan.
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     return errorResult(path, err);
   }
+  let fmt: ReturnType<typeof sniffFormat>;
   try {
     const n = readSync(fd, sniffBuf, 0, sniffBuf.byteLength, 0);
     fmt = sniffFormat(sniffBuf.subarray(0, n));
@@ -34,6 +35,11 @@ export async function scanFile(path: string, formats: Set<string>): Promise<Insp
     closeSync(fd);
     return null;
   }
+  return fd;
+}
+
+/** Inspects a file already opened (and sniffed) by sniffFile; takes ownership of the descriptor. */
+export async function inspectOpened(path: string, fd: number): Promise<InspectResult> {
   let src: FileSource;
   try {
     src = FileSource.fromFd(path, fd);
@@ -45,6 +51,12 @@ export async function scanFile(path: string, formats: Set<string>): Promise<Insp
   } finally {
     src.closeNow();
   }
+}
+
+/** Inspects one file if its first bytes say it is a binary of a wanted format; null otherwise. */
+export async function scanFile(path: string, formats: Set<string>): Promise<InspectResult | null> {
+  const s = sniffFile(path, formats);
+  return typeof s === "number" ? inspectOpened(path, s) : s;
 }
 
 export function errorResult(path: string, err: unknown): InspectResult {

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../../errors.js";
-import { scanTrees } from "../../scan/scan.js";
+import { scanTrees, scanTreesJson } from "../../scan/scan.js";
 import { formatScanLine } from "../format-inspect.js";
 import { type CliIO, EXIT, LineBuffer } from "../io.js";
 import { colorWanted, makeStyle } from "../style.js";
@@ -16,6 +16,7 @@ Options:
   --xdev       stay on each root's file system
   --elf-only   report ELF files only
   --summary    print only the totals per linkage (to stderr with --json)
+  -j, --jobs N parser threads (default: CPUs, at most 4; 0 = parse on the main thread)
   --no-color   never colour
 
 Exit: 0 all binaries read, 3 some directory or binary could not be read or parsed, 2 usage error.`;
@@ -30,6 +31,7 @@ export async function runScan(args: string[], io: CliIO): Promise<number> {
       xdev: { type: "boolean" },
       "elf-only": { type: "boolean" },
       summary: { type: "boolean" },
+      jobs: { type: "string", short: "j" },
       "no-color": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -43,16 +45,26 @@ export async function runScan(args: string[], io: CliIO): Promise<number> {
   const out = new LineBuffer(io.stdout);
   let failed = false;
   const counts = new Map<string, number>();
-  for await (const r of scanTrees(positionals, {
+  const walk = {
     followSymlinks: values.follow === true,
     oneFileSystem: values.xdev === true,
-    formats: values["elf-only"] ? ["elf"] : undefined,
-  })) {
-    if (r.error) failed = true;
-    const key = r.error ? "error" : (r.linkage ?? r.format);
+    formats: values["elf-only"] ? (["elf"] as ("elf" | "pe" | "macho")[]) : undefined,
+    workers: jobsOption(values.jobs),
+  };
+  const count = (key: string, bad: boolean) => {
+    if (bad) failed = true;
     counts.set(key, (counts.get(key) ?? 0) + 1);
-    if (values.summary && !values.json) continue;
-    out.push(values.json ? JSON.stringify(r) + "\n" : formatScanLine(r, st) + "\n");
+  };
+  if (values.json) {
+    for await (const l of scanTreesJson(positionals, walk)) {
+      count(l.key, l.failed);
+      out.push(l.json + "\n");
+    }
+  } else {
+    for await (const r of scanTrees(positionals, walk)) {
+      count(r.error ? "error" : (r.linkage ?? r.format), r.error !== undefined);
+      if (!values.summary) out.push(formatScanLine(r, st) + "\n");
+    }
   }
   out.flush();
   if (values.summary) {
@@ -61,4 +73,12 @@ export async function runScan(args: string[], io: CliIO): Promise<number> {
     (values.json ? io.stderr : io.stdout).write(`${total} binaries: ${parts.join(", ")}\n`);
   }
   return failed ? EXIT.BAD_INPUT : EXIT.OK;
+}
+
+function jobsOption(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 64)
+    throw new UsageError("USAGE", `--jobs wants a whole number from 0 to 64 (got "${v}")`);
+  return n;
 }

@@ -70,6 +70,13 @@ export interface ResolveOptions {
   ldLibraryPath?: string;
   /** glibc-hwcaps subdirectories the target CPU supports, best first (default none: baseline CPU). */
   hwcaps?: string[];
+  /**
+   * Whether /proc is mounted in the target. glibc learns the main program's $ORIGIN from
+   * /proc/self/exe and drops $ORIGIN entries of the main program without it (a bare chroot);
+   * container runtimes always mount /proc. Default: true for scratch, else whether the root's /proc
+   * has entries.
+   */
+  procMounted?: boolean;
   /** Reuse parsed libraries across calls on the same root (deps over many binaries). */
   cache?: LibraryCache;
 }
@@ -324,7 +331,10 @@ export async function resolveDeps(src: ByteSource, opts: ResolveOptions): Promis
       problems.push({
         code: "MISSING_INTERPRETER",
         severity: "error",
-        message: `interpreter ${interp} is ${r.ok ? "not a regular file" : r.reason === "ELOOP" ? "a symbolic link loop" : "missing"} in ${fs.description}: the kernel fails with "exec: no such file or directory"`,
+        message:
+          !r.ok && r.reason === "ELOOP"
+            ? `interpreter ${interp} is a symbolic link loop in ${fs.description}: exec fails with "Too many levels of symbolic links"`
+            : `interpreter ${interp} is ${r.ok ? "not a regular file" : "missing"} in ${fs.description}: the kernel fails with "exec: no such file or directory"`,
         fix: isMusl
           ? "add musl's loader to the image (apk add musl), or link statically (musl-gcc -static)"
           : "use a glibc base image, pack with --bundle-libs, or link statically (CGO_ENABLED=0 for Go)",
@@ -362,6 +372,7 @@ export async function resolveDeps(src: ByteSource, opts: ResolveOptions): Promis
   const muslDirs =
     isMusl && interp ? await muslSysPath(fs, interp, MUSL_ARCH[main.machine] ?? "unknown", cache) : [];
   const ldPath = (opts.ldLibraryPath ?? "").split(/[:;]/).filter((d) => d !== "");
+  const proc = opts.procMounted ?? (fs.description === "scratch" || (fs.readdir("/proc") ?? []).length > 0);
 
   const queue: Loaded[] = [top];
   while (queue.length > 0) {
@@ -381,7 +392,7 @@ export async function resolveDeps(src: ByteSource, opts: ResolveOptions): Promis
       }
       const found = isMusl
         ? await searchMusl(fs, name, obj, ldPath, muslDirs, main, top.path)
-        : await searchGlibc(fs, name, obj, ldPath, cache, main, top.path, opts.hwcaps ?? []);
+        : await searchGlibc(fs, name, obj, ldPath, cache, main, proc ? top.path : null, opts.hwcaps ?? []);
       const node: DepNode = { name, path: found.path, via: found.via, children: [] };
       if (found.viaObject) node.viaObject = found.viaObject;
       if (found.skipped.length) node.skipped = found.skipped;
@@ -397,7 +408,9 @@ export async function resolveDeps(src: ByteSource, opts: ResolveOptions): Promis
           severity: "error",
           message: found.invalid
             ? `${name} (needed by ${obj.path}): ${found.invalid}`
-            : `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "error while loading shared libraries: ${name}: cannot open shared object file"`,
+            : isMusl
+              ? `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "Error loading shared library ${name}: No such file or directory"`
+              : `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "error while loading shared libraries: ${name}: cannot open shared object file"`,
           fix: found.invalid
             ? "replace the file with a valid library"
             : `add ${name} to the image (or pack with --bundle-libs), or link it statically`,
@@ -488,7 +501,7 @@ interface Found {
 
 type Candidate =
   | { ok: true; path: string; info: ObjectInfo }
-  | { ok: false; skip?: string; invalid?: string; path?: string };
+  | { ok: false; skip?: string; invalid?: string; path?: string; loop?: boolean };
 
 async function tryCandidate(
   fs: RootFs,
@@ -497,11 +510,11 @@ async function tryCandidate(
   cache: LibraryCache,
 ): Promise<Candidate> {
   const r = resolvePath(fs, path);
-  if (!r.ok) return { ok: false };
+  if (!r.ok) return r.reason === "ELOOP" ? { ok: false, loop: true, path } : { ok: false };
   // glibc opens whatever the name is; reading a directory fails ("cannot read file data: Error 21")
   // and the loader gives up on this name rather than searching on.
   if (r.stat.kind === "dir")
-    return { ok: false, invalid: `${r.path}: cannot read file data: Is a directory`, path: r.path };
+    return { ok: false, invalid: `${r.path}: cannot read file data: Error 21`, path: r.path };
   if (r.stat.kind !== "file") return { ok: false, invalid: `${r.path}: not a regular file`, path: r.path };
   const info = await loadObject(fs, r.path, cache);
   if ("error" in info) {
@@ -523,12 +536,16 @@ async function searchGlibc(
   ldPath: string[],
   cache: LibraryCache,
   main: ObjectInfo,
-  mainPath: string,
+  /** The main program's path, or null when the loader cannot learn it (no /proc/self/exe). */
+  mainPath: string | null,
   hwcaps: string[],
 ): Promise<Found> {
   const found: Found = { path: null, via: null, skipped: [], searched: [], hwcaps: [] };
   // `quiet`: subdirectory probes are not listed in `searched`, and cache entries of another ABI are
   // not "skipped" (the loader filters the cache by its flags before opening anything).
+  // glibc open_path: ENOENT, ENOTDIR and EACCES go on to the next directory; any other error (a
+  // link loop: ELOOP) abandons the rest of this list, and the search resumes with the next source.
+  let listStopped = false;
   const attempt = async (path: string, via: Via, viaObject?: string, quiet = false): Promise<boolean> => {
     if (!quiet) found.searched.push(path);
     const c = await tryCandidate(fs, path, main, cache);
@@ -538,6 +555,14 @@ async function searchGlibc(
       return true;
     }
     if (c.skip && !(quiet && via === "ld.so.cache")) found.skipped.push({ path: c.path!, reason: c.skip });
+    if (c.loop) {
+      found.skipped.push({
+        path,
+        reason: "symbolic link loop (Error 40): the rest of this search list is abandoned",
+      });
+      listStopped = true;
+      return false;
+    }
     if (c.invalid) {
       found.invalid = c.invalid;
       return true; // glibc reports "invalid ELF header" and gives up on this name
@@ -545,23 +570,31 @@ async function searchGlibc(
     return false;
   };
   const legacy = legacySubdirs(main, cache.glibcRelease);
-  const inDirs = async (dirs: string[], origin: string, via: Via, viaObject?: string) => {
+  const inDirs = async (dirs: string[], origin: string | null, via: Via, viaObject?: string) => {
+    listStopped = false;
     for (const raw of dirs) {
-      const dir = expandTokens(raw, origin, main);
+      // An entry with $ORIGIN whose origin is unknown is dropped (glibc fillin_rpath).
+      if (origin === null && /\$(\{ORIGIN\}|ORIGIN)/.test(raw)) continue;
+      const dir = expandTokens(raw, origin ?? "", main);
       for (const sub of hwcaps) {
         if (await attempt(joinPath(`${dir}/glibc-hwcaps/${sub}`, name), via, viaObject, true)) return true;
+        if (listStopped) return false;
       }
       for (const sub of legacy) {
         if (await attempt(joinPath(`${dir}/${sub}`, name), via, viaObject, true)) return true;
+        if (listStopped) return false;
       }
       if (await attempt(joinPath(dir, name), via, viaObject)) {
         found.hwcaps = hwcapsVariants(fs, dir, name);
         return true;
       }
+      if (listStopped) return false;
     }
     return false;
   };
 
+  // The main program's origin needs /proc/self/exe; a library's comes from the path it was loaded by.
+  const originOf = (l: Loaded) => (l.loader === null && mainPath === null ? null : dirname(l.path));
   if (name.includes("/")) {
     await attempt(expandTokens(name, dirname(obj.path), main), "path");
     return found;
@@ -571,14 +604,13 @@ async function searchGlibc(
   if (obj.info.runpath.length === 0) {
     for (let l: Loaded | null = obj; l; l = l.loader) {
       if (l.info.runpath.length === 0 && l.info.rpath.length > 0) {
-        if (await inDirs(l.info.rpath, dirname(l.path), "rpath", l.path)) return found;
+        if (await inDirs(l.info.rpath, originOf(l), "rpath", l.path)) return found;
       }
     }
   }
-  if (await inDirs(ldPath, dirname(mainPath), "ld_library_path")) return found;
+  if (await inDirs(ldPath, mainPath === null ? null : dirname(mainPath), "ld_library_path")) return found;
   // DT_RUNPATH applies to the requester's own DT_NEEDED only (never inherited).
-  if (obj.info.runpath.length > 0 && (await inDirs(obj.info.runpath, dirname(obj.path), "runpath")))
-    return found;
+  if (obj.info.runpath.length > 0 && (await inDirs(obj.info.runpath, originOf(obj), "runpath"))) return found;
   if (!obj.info.nodeflib && cache.ldCache) {
     for (const e of cache.ldCache) {
       if (e.name !== name || e.hwcap !== 0n) continue;
@@ -611,10 +643,21 @@ async function searchMusl(
 ): Promise<Found> {
   const found: Found = { path: null, via: null, skipped: [], searched: [], hwcaps: [] };
   // musl opens the first file that exists and fails if it is unusable: no skipping of other arches.
+  // Only ENOENT, ENOTDIR, EACCES and ENAMETOOLONG let its search go on (ldso/dynlink.c path_open);
+  // a link loop or a directory ends it.
   const attempt = async (path: string, via: Via, viaObject?: string): Promise<boolean> => {
     found.searched.push(path);
     const r = resolvePath(fs, path);
-    if (!r.ok || r.stat.kind !== "file") return false;
+    if (!r.ok) {
+      if (r.reason !== "ELOOP") return false;
+      found.invalid = `Error loading shared library ${name}: Symbolic link loop (at ${path})`;
+      return true;
+    }
+    if (r.stat.kind === "dir") {
+      found.invalid = `Error loading shared library ${name}: Is a directory (at ${r.path})`;
+      return true;
+    }
+    if (r.stat.kind !== "file") return false;
     const c = await tryCandidate(fs, r.path, main, new LibraryCache());
     if (c.ok) {
       Object.assign(found, { path: c.path, via, info: c.info });
@@ -660,7 +703,7 @@ function checkVersions(objs: Loaded[], byName: Map<string, Loaded>, problems: De
         problems.push({
           code: "MISSING_SYMBOL_VERSION",
           severity: "error",
-          message: `${provider.path}: version '${v.name}' not found (required by ${o.path})`,
+          message: `${provider.path}: version \`${v.name}' not found (required by ${o.path})`,
           fix: /^GLIBC_/.test(v.name)
             ? `the root's glibc is older than ${v.name.slice(6)}: use a newer base image, build against an older glibc, or link statically`
             : `provide a ${need.file} that defines ${v.name} (a newer version of the library)`,

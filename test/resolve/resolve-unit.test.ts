@@ -153,12 +153,18 @@ function exe(root: string, o: LinkOpts = {}, at = "/app/main", cc = "gcc"): stri
 async function resolveIn(
   root: string,
   at = "/app/main",
-  o: { ldLibraryPath?: string; denied?: (p: string) => boolean } = {},
+  o: { ldLibraryPath?: string; denied?: (p: string) => boolean; procMounted?: boolean } = {},
 ): Promise<{ r: DepsResult; fs: RecordingRootFs }> {
   const fs = new RecordingRootFs(new DirRootFs(root), o.denied);
   const src = FileSource.open(join(root, at));
   try {
-    const r = await resolveDeps(src, { root: fs, location: at, ldLibraryPath: o.ldLibraryPath });
+    // These roots stand for container images, where /proc is always mounted.
+    const r = await resolveDeps(src, {
+      root: fs,
+      location: at,
+      ldLibraryPath: o.ldLibraryPath,
+      procMounted: o.procMounted ?? true,
+    });
     fs.assertInside();
     return { r, fs };
   } finally {
@@ -369,6 +375,16 @@ describe("resolveDeps on built glibc roots", { skip: skipGcc }, () => {
     exe(root, { needed: ["libfoo.so.1"] });
     const { r } = await resolveIn(root, "/app/main", { ldLibraryPath: "/opt/a" });
     assert.equal(libPath(r, "libfoo.so.1"), "/opt/a/x86_64/libfoo.so.1");
+  });
+
+  it("without /proc the main program's $ORIGIN entries are dropped (glibc needs /proc/self/exe)", async () => {
+    const root = glibcRoot();
+    lib(root, "/app/lib/liba.so.1");
+    exe(root, { needed: ["liba.so.1"], runpath: "$ORIGIN/lib" });
+    const { r } = await resolveIn(root, "/app/main", { procMounted: false });
+    assert.deepEqual(codes(r), ["MISSING_LIBRARY"]);
+    const { r: r2 } = await resolveIn(root, "/app/main", { procMounted: true });
+    assert.deepEqual(codes(r2), []);
   });
 
   it("$ORIGIN, braced ORIGIN, $LIB and braced PLATFORM in DT_RUNPATH", async () => {

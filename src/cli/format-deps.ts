@@ -1,4 +1,4 @@
-import type { DepNode, DepProblem, DepsResult } from "../resolve/resolve.js";
+import type { DepNode, DepsResult } from "../resolve/resolve.js";
 import type { Style } from "./style.js";
 
 /** Flat list in load order, like ldd: name => path (why). */
@@ -49,7 +49,10 @@ function missing(n: DepNode, out: DepNode[] = []): DepNode[] {
   return out;
 }
 
-export function formatProblems(problems: DepProblem[], st: Style): string[] {
+export function formatProblems(
+  problems: { code: string; severity: "error" | "warning" | "info"; message: string; fix: string }[],
+  st: Style,
+): string[] {
   const out: string[] = [];
   for (const p of problems) {
     const mark =

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { UsageError, ZerodepError } from "../errors.js";
+import { checkHelp, runCheck } from "./commands/check.js";
 import { depsHelp, runDeps } from "./commands/deps.js";
 import { inspectHelp, runInspect } from "./commands/inspect.js";
 import { runScan, scanHelp } from "./commands/scan.js";
@@ -18,6 +19,11 @@ const commands: Record<
     run: runScan,
     help: scanHelp,
     summary: "find and inspect every binary under directories (scanelf -R)",
+  },
+  check: {
+    run: runCheck,
+    help: checkHelp,
+    summary: "will it run there: a verdict with every problem and its fix",
   },
   deps: {
     run: runDeps,

@@ -378,6 +378,8 @@ export async function resolveDeps(src: ByteSource, opts: ResolveOptions): Promis
   while (queue.length > 0) {
     const obj = queue.shift()!;
     for (const name of obj.info.needed) {
+      // musl's reserved names are the loader itself: with the loader missing, that one error says it.
+      if (isMusl && MUSL_RESERVED.test(name) && !interpLoaded) continue;
       const seen =
         byName.get(name) ?? (isMusl && MUSL_RESERVED.test(name) && interpLoaded ? interpLoaded : undefined);
       if (seen) {

@@ -275,7 +275,7 @@ describe("predictions vs real runs in chroot", { skip }, () => {
       verify("musl-dynamic/glibc", root, "/app/musl-dynamic", {
         runs: false,
         says: NOENT,
-        code: "MISSING_INTERPRETER",
+        code: "LIBC_MISMATCH", // check names the cause (deps says MISSING_INTERPRETER)
       });
     });
 
@@ -285,7 +285,7 @@ describe("predictions vs real runs in chroot", { skip }, () => {
       verify("c-hardened/musl", root, "/app/c-hardened", {
         runs: false,
         says: NOENT,
-        code: "MISSING_INTERPRETER",
+        code: "LIBC_MISMATCH",
       });
     });
 

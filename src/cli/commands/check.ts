@@ -1,0 +1,108 @@
+import { parseArgs } from "node:util";
+import { check } from "../../check/check.js";
+import { UsageError } from "../../errors.js";
+import { LibraryCache } from "../../resolve/resolve.js";
+import { formatProblems } from "../format-deps.js";
+import { type CliIO, EXIT, LineBuffer } from "../io.js";
+import { colorWanted, makeStyle } from "../style.js";
+import { envOption, rootOption } from "./deps.js";
+
+export const checkHelp = `Usage: zerodep check FILE... [--root DIR | --target scratch] [--strict] [--json]
+
+Will this binary run there? A verdict with every problem found, each with a stable code, the error the
+program would hit, and the fix: missing interpreter (the scratch/Alpine "no such file or directory"),
+glibc binary on a musl root and the reverse, missing library, missing symbol version, wrong
+architecture or OS, and the runtime files a static binary looks for (CA certificates, zoneinfo,
+/etc/passwd and /etc/group, resolver files, NSS modules, a writable /tmp).
+
+Options:
+  --root DIR          the root file system (default /)
+  --target scratch    an empty root (what FROM scratch gives you)
+  --as PATH           where the binary sits inside the root (default: its path there, else /app/NAME)
+  --env K=V           the target's environment (LD_LIBRARY_PATH, SSL_CERT_FILE, ZONEINFO, TMPDIR …)
+  --platform OS/ARCH  the target platform (default: this machine's, e.g. linux/amd64)
+  --strict            runtime-file needs (warnings) fail the check too
+  --json              one JSON object per FILE (schema: README "check --json")
+
+Exit: 0 it will run, 1 it will not (or a warning with --strict), 3 a FILE cannot be read, 2 usage error.`;
+
+export async function runCheck(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      root: { type: "string" },
+      target: { type: "string" },
+      as: { type: "string" },
+      env: { type: "string", multiple: true },
+      platform: { type: "string" },
+      strict: { type: "boolean" },
+      json: { type: "boolean" },
+      "no-color": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(checkHelp + "\n");
+    return EXIT.OK;
+  }
+  if (positionals.length === 0)
+    throw new UsageError("USAGE", "check: no FILE given (see zerodep check --help)");
+  if (values.as !== undefined && positionals.length > 1)
+    throw new UsageError("USAGE", "check: --as takes one FILE");
+  if (values.platform !== undefined && !/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/.test(values.platform)) {
+    throw new UsageError("USAGE", `--platform wants OS/ARCH, e.g. linux/arm64 (got "${values.platform}")`);
+  }
+  const root = rootOption(values.root, values.target);
+  const env = envOption(values.env);
+  const st = makeStyle(!values["no-color"] && colorWanted(io.stdout.isTTY, io.env));
+  const out = new LineBuffer(io.stdout);
+  const cache = new LibraryCache();
+  let code: number = EXIT.OK;
+  for (const f of positionals) {
+    try {
+      const r = await check(f, {
+        root,
+        location: values.as,
+        env,
+        platform: values.platform,
+        strict: values.strict === true,
+        cache,
+      });
+      if (!r.runnable && code === EXIT.OK) code = EXIT.VERDICT_FAILED;
+      if (values.json) out.push(JSON.stringify(r) + "\n");
+      else {
+        const counts = (sev: string) => r.problems.filter((p) => p.severity === sev).length;
+        const verdict = r.runnable ? st.green("will run") : st.red("will NOT run");
+        const extra = [
+          counts("error") ? `${counts("error")} error(s)` : "",
+          counts("warning") ? `${counts("warning")} warning(s)` : "",
+          counts("info") ? `${counts("info")} note(s)` : "",
+        ].filter(Boolean);
+        out.push(
+          `${st.bold(f)} in ${r.root} (as ${r.location}): ${verdict}${extra.length ? ` — ${extra.join(", ")}` : ""}\n`,
+        );
+        const lines = formatProblems(r.problems, st);
+        const ok = r.needs.filter((n) => n.satisfied);
+        for (const n of ok) lines.push(`  ${st.green("✓")} ${n.kind}: ${n.foundAt ?? "satisfied"}`);
+        out.push(lines.length ? lines.join("\n") + "\n" : "");
+      }
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      const msg = (err as Error).message;
+      out.push(
+        values.json
+          ? JSON.stringify({
+              schemaVersion: 1,
+              path: f,
+              error: msg,
+              errorCode: (err as { code?: string }).code ?? "EIO",
+            }) + "\n"
+          : `${st.bold(f)}  ${st.red("error:")} ${msg}\n`,
+      );
+      code = EXIT.BAD_INPUT;
+    }
+  }
+  out.flush();
+  return code;
+}

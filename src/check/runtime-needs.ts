@@ -3,6 +3,7 @@ import type { ElfSymbol } from "../elf/symbols.js";
 import { ParseError } from "../errors.js";
 import { readPclntab } from "../go/pclntab.js";
 import { classifyLinkage, detectLibc } from "../inspect/elf-facts.js";
+import { GO_ELF_SECTIONS } from "../inspect/go-facts.js";
 import type { Libc, Linkage } from "../inspect/types.js";
 import type { ByteSource } from "../io/reader.js";
 import { type EntryStat, type RootFs, resolvePath } from "../resolve/root-fs.js";
@@ -248,15 +249,6 @@ async function goEvidence(src: ByteSource, elf: ElfFile): Promise<Set<string> | 
   }
   return found;
 }
-
-/** Go ELF sections (as in inspect/go-facts.ts): without any of them we do not search for a pclntab. */
-const GO_ELF_SECTIONS = new Set([
-  ".go.buildinfo",
-  ".gopclntab",
-  ".data.rel.ro.gopclntab",
-  ".note.go.buildid",
-  ".gosymtab",
-]);
 
 // ---------------------------------------------------------------------------------------------------
 // C evidence (symbol names).

@@ -26,3 +26,36 @@ export class LineBuffer {
     this.size = 0;
   }
 }
+
+/**
+ * Runs a per-file verdict command: each file's output is pushed in order; a file that cannot be read
+ * becomes one error line (or JSON record with `error`/`errorCode`) and exit 3, a failed verdict exit 1.
+ * Usage errors propagate.
+ */
+export async function forEachFile(
+  files: string[],
+  out: LineBuffer,
+  opts: { json: boolean; keyName: "path" | "file"; errorLine: (file: string, msg: string) => string },
+  fn: (file: string) => Promise<{ ok: boolean; text: string }>,
+): Promise<number> {
+  let code: number = EXIT.OK;
+  for (const f of files) {
+    try {
+      const r = await fn(f);
+      if (!r.ok && code === EXIT.OK) code = EXIT.VERDICT_FAILED;
+      out.push(r.text);
+    } catch (err) {
+      if ((err as { name?: string }).name === "UsageError") throw err;
+      const msg = (err as Error).message;
+      const errorCode = (err as { code?: string }).code ?? "EIO";
+      out.push(
+        opts.json
+          ? JSON.stringify({ schemaVersion: 1, [opts.keyName]: f, error: msg, errorCode }) + "\n"
+          : opts.errorLine(f, msg),
+      );
+      code = EXIT.BAD_INPUT;
+    }
+  }
+  out.flush();
+  return code;
+}

@@ -10,7 +10,7 @@ import type { GoInfo, Warning } from "./types.js";
  * these, the file is not Go and we skip the (bounded, but not free) search of its data segment:
  * that keeps `scan` of a system's libraries fast.
  */
-const GO_ELF_SECTIONS = new Set([
+export const GO_ELF_SECTIONS: ReadonlySet<string> = new Set([
   ".go.buildinfo",
   ".gopclntab",
   ".data.rel.ro.gopclntab",

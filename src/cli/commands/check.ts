@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
-import { check } from "../../check/check.js";
+import { type CheckResult, check } from "../../check/check.js";
 import { UsageError } from "../../errors.js";
 import { LibraryCache } from "../../resolve/resolve.js";
 import { formatProblems } from "../format-deps.js";
-import { type CliIO, EXIT, LineBuffer } from "../io.js";
-import { colorWanted, makeStyle } from "../style.js";
+import { type CliIO, EXIT, forEachFile, LineBuffer } from "../io.js";
+import { colorWanted, makeStyle, type Style } from "../style.js";
 import { envOption, rootOption } from "./deps.js";
 
 export const checkHelp = `Usage: zerodep check FILE... [--root DIR | --target scratch] [--strict] [--json]
@@ -58,9 +58,15 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
   const st = makeStyle(!values["no-color"] && colorWanted(io.stdout.isTTY, io.env));
   const out = new LineBuffer(io.stdout);
   const cache = new LibraryCache();
-  let code: number = EXIT.OK;
-  for (const f of positionals) {
-    try {
+  return forEachFile(
+    positionals,
+    out,
+    {
+      json: values.json === true,
+      keyName: "path",
+      errorLine: (f, msg) => `${st.bold(f)}  ${st.red("error:")} ${msg}\n`,
+    },
+    async (f) => {
       const r = await check(f, {
         root,
         location: values.as,
@@ -69,40 +75,25 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
         strict: values.strict === true,
         cache,
       });
-      if (!r.runnable && code === EXIT.OK) code = EXIT.VERDICT_FAILED;
-      if (values.json) out.push(JSON.stringify(r) + "\n");
-      else {
-        const counts = (sev: string) => r.problems.filter((p) => p.severity === sev).length;
-        const verdict = r.runnable ? st.green("will run") : st.red("will NOT run");
-        const extra = [
-          counts("error") ? `${counts("error")} error(s)` : "",
-          counts("warning") ? `${counts("warning")} warning(s)` : "",
-          counts("info") ? `${counts("info")} note(s)` : "",
-        ].filter(Boolean);
-        out.push(
-          `${st.bold(f)} in ${r.root} (as ${r.location}): ${verdict}${extra.length ? ` — ${extra.join(", ")}` : ""}\n`,
-        );
-        const lines = formatProblems(r.problems, st);
-        const ok = r.needs.filter((n) => n.satisfied);
-        for (const n of ok) lines.push(`  ${st.green("✓")} ${n.kind}: ${n.foundAt ?? "satisfied"}`);
-        out.push(lines.length ? lines.join("\n") + "\n" : "");
-      }
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
-      const msg = (err as Error).message;
-      out.push(
-        values.json
-          ? JSON.stringify({
-              schemaVersion: 1,
-              path: f,
-              error: msg,
-              errorCode: (err as { code?: string }).code ?? "EIO",
-            }) + "\n"
-          : `${st.bold(f)}  ${st.red("error:")} ${msg}\n`,
-      );
-      code = EXIT.BAD_INPUT;
-    }
-  }
-  out.flush();
-  return code;
+      return { ok: r.runnable, text: values.json ? JSON.stringify(r) + "\n" : formatCheck(r, st) };
+    },
+  );
+}
+
+/** Verdict line, then problems with fixes, then the runtime needs that are met. */
+function formatCheck(r: CheckResult, st: Style): string {
+  const counts = (sev: string) => r.problems.filter((p) => p.severity === sev).length;
+  const verdict = r.runnable ? st.green("will run") : st.red("will NOT run");
+  const extra = [
+    counts("error") ? `${counts("error")} error(s)` : "",
+    counts("warning") ? `${counts("warning")} warning(s)` : "",
+    counts("info") ? `${counts("info")} note(s)` : "",
+  ].filter(Boolean);
+  const lines = [
+    `${st.bold(r.path)} in ${r.root} (as ${r.location}): ${verdict}${extra.length ? ` — ${extra.join(", ")}` : ""}`,
+  ];
+  lines.push(...formatProblems(r.problems, st));
+  for (const n of r.needs)
+    if (n.satisfied) lines.push(`  ${st.green("✓")} ${n.kind}: ${n.foundAt ?? "satisfied"}`);
+  return lines.join("\n") + "\n";
 }

@@ -3,7 +3,7 @@ import { UsageError } from "../../errors.js";
 import { deps } from "../../resolve/deps.js";
 import { LibraryCache } from "../../resolve/resolve.js";
 import { formatDepsList, formatDepsTree } from "../format-deps.js";
-import { type CliIO, EXIT, LineBuffer } from "../io.js";
+import { type CliIO, EXIT, forEachFile, LineBuffer } from "../io.js";
 import { colorWanted, makeStyle } from "../style.js";
 
 export const depsHelp = `Usage: zerodep deps FILE... [--root DIR | --target scratch] [--tree] [--json]
@@ -53,9 +53,15 @@ export async function runDeps(args: string[], io: CliIO): Promise<number> {
   const st = makeStyle(!values["no-color"] && colorWanted(io.stdout.isTTY, io.env));
   const out = new LineBuffer(io.stdout);
   const cache = new LibraryCache();
-  let code: number = EXIT.OK;
-  for (const f of positionals) {
-    try {
+  return forEachFile(
+    positionals,
+    out,
+    {
+      json: values.json === true,
+      keyName: "file",
+      errorLine: (f, msg) => `${st.bold(f)}  ${st.red("error:")} ${msg}\n`,
+    },
+    async (f) => {
       const r = await deps(f, {
         root,
         location: values.as,
@@ -63,32 +69,14 @@ export async function runDeps(args: string[], io: CliIO): Promise<number> {
         hwcaps: values.hwcaps?.split(",").filter(Boolean),
         cache,
       });
-      if (r.problems.some((p) => p.severity === "error") && code === EXIT.OK) code = EXIT.VERDICT_FAILED;
-      out.push(
-        values.json
-          ? JSON.stringify({ schemaVersion: 1, ...r }) + "\n"
-          : values.tree
-            ? formatDepsTree(r, st)
-            : formatDepsList(r, st),
-      );
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
-      const msg = (err as Error).message;
-      out.push(
-        values.json
-          ? JSON.stringify({
-              schemaVersion: 1,
-              file: f,
-              error: msg,
-              errorCode: (err as { code?: string }).code ?? "EIO",
-            }) + "\n"
-          : `${st.bold(f)}  ${st.red("error:")} ${msg}\n`,
-      );
-      code = EXIT.BAD_INPUT;
-    }
-  }
-  out.flush();
-  return code;
+      const text = values.json
+        ? JSON.stringify({ schemaVersion: 1, ...r }) + "\n"
+        : values.tree
+          ? formatDepsTree(r, st)
+          : formatDepsList(r, st);
+      return { ok: !r.problems.some((p) => p.severity === "error"), text };
+    },
+  );
 }
 
 export function rootOption(root: string | undefined, target: string | undefined): string | undefined {

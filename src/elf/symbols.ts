@@ -18,7 +18,7 @@ export const SYM_SIZE = { 32: 16, 64: 24 } as const;
 
 /**
  * Parses a symbol table (`.symtab` or `.dynsym`), resolving names in `strtab`. Symbol 0 is the null
- * symbol and is included. `keep` selects indexes before any name is decoded: decoding every name of a
+ * symbol and is included. `keep` selects by index and section index before any name is decoded: decoding every name of a
  * large library dominates a scan otherwise.
  */
 export function parseSymbols(
@@ -26,14 +26,13 @@ export function parseSymbols(
   cls: 32 | 64,
   little: boolean,
   strtab: Uint8Array,
-  keep?: (index: number) => boolean,
+  keep?: (index: number, shndx: number) => boolean,
 ): ElfSymbol[] {
   const r = new Bytes(b, little);
   const size = SYM_SIZE[cls];
   const n = Math.floor(b.byteLength / size);
   const out: ElfSymbol[] = [];
   for (let i = 0; i < n; i++) {
-    if (keep && !keep(i)) continue;
     const o = i * size;
     let name: number;
     let value: number;
@@ -53,6 +52,7 @@ export function parseSymbols(
       info = r.u8(o + 12); // st_info
       shndx = r.u16(o + 14); // st_shndx
     }
+    if (keep && !keep(i, shndx)) continue;
     out.push({
       index: i,
       name: cString(strtab, name) ?? "",

@@ -164,7 +164,12 @@ export async function computeHardening(
     let hasChk = chkNames.size > 0;
     if (hasChk && linkage === "shared-library") {
       // A library may define the checking functions (libc itself, sanitizers): only imports count.
-      hasChk = (await elf.dynamicSymbols()).some((s) => s.shndx === 0 && chkNames.has(s.name));
+      const t = await elf.dynamicSymbolTable();
+      hasChk =
+        t !== null &&
+        parseSymbols(t.raw, elf.header.class, elf.little, t.strtab, (_i, shndx) => shndx === 0).some((s) =>
+          chkNames.has(s.name),
+        );
     }
     canary = hasCanary ? true : isGo ? null : false;
     // musl implements FORTIFY in headers (no __*_chk imports), so absence proves nothing there.

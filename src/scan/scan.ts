@@ -9,8 +9,9 @@ export interface ScanOptions extends WalkOptions {
   /** Formats to report (default all three). */
   formats?: ("elf" | "pe" | "macho")[];
   /**
-   * Worker threads that open and parse files while the calling thread walks directories. Default:
-   * the machine's parallelism, at most 4; 0 parses on the calling thread. Results keep walk order.
+   * Worker threads that parse binaries while the calling thread walks directories and sniffs files.
+   * Default: one less than the machine's parallelism (at least 1, at most 4); 0 parses on the calling
+   * thread. Results keep walk order.
    */
   workers?: number;
 }
@@ -59,7 +60,12 @@ async function* scanWith<T>(
   convert: (r: InspectResult) => T,
 ): AsyncGenerator<T> {
   const formats = opts.formats ?? ["elf", "pe", "macho"];
-  const workers = Math.max(0, Math.floor(opts.workers ?? Math.min(4, availableParallelism())));
+  // The calling thread walks and sniffs (the syscall-bound part, which does not scale with threads
+  // here); one core fewer than the machine has parse, so the walker is never starved.
+  const workers = Math.max(
+    0,
+    Math.floor(opts.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1))),
+  );
   if (workers === 0) {
     const fmts = new Set<string>(formats);
     for (const item of walkFiles(roots, opts)) {

@@ -1,5 +1,4 @@
 import { type Dirent, lstatSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
 import type { InspectResult } from "../inspect/types.js";
 import { errorResult } from "./scan-file.js";
 
@@ -55,7 +54,8 @@ export function* walkFiles(roots: string[], opts: WalkOptions = {}): Generator<s
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const subdirs: string[] = [];
       for (const e of entries) {
-        const p = join(dir, e.name);
+        // Plain concatenation: dir is already normalised, and path.join per entry shows in profiles.
+        const p = dir.endsWith("/") ? dir + e.name : `${dir}/${e.name}`;
         let isDir = e.isDirectory();
         let isFile = e.isFile();
         if (e.isSymbolicLink()) {

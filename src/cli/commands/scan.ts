@@ -16,7 +16,7 @@ Options:
   --xdev       stay on each root's file system
   --elf-only   report ELF files only
   --summary    print only the totals per linkage (to stderr with --json)
-  -j, --jobs N parser threads (default: CPUs, at most 4; 0 = parse on the main thread)
+  -j, --jobs N parser threads (default: CPUs - 1, 1 to 4; 0 = parse on the main thread)
   --no-color   never colour
 
 Exit: 0 all binaries read, 3 some directory or binary could not be read or parsed, 2 usage error.`;

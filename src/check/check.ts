@@ -22,6 +22,8 @@ export interface CheckProblem {
 export interface CheckOptions {
   /** Host directory used as the root, or "scratch" (default "/"). */
   root?: string;
+  /** A root given directly (an image's file tree); takes precedence over `root`. */
+  rootFs?: RootFs;
   /** In-root path of the binary. */
   location?: string;
   /** Target environment (LD_LIBRARY_PATH, SSL_CERT_FILE, ZONEINFO … as set in the image). */
@@ -70,7 +72,7 @@ const COMPAT: Record<string, string[]> = { amd64: ["386"], arm64: ["arm"] };
  * the binary itself cannot be read.
  */
 export async function check(file: string, opts: CheckOptions = {}): Promise<CheckResult> {
-  const fs = openRoot(opts.root);
+  const fs = opts.rootFs ?? openRoot(opts.root);
   const location = opts.location ?? locationInRoot(file, opts.root);
   const [tos, tarch] = (opts.platform ?? `linux/${GOARCH[hostArch()] ?? hostArch()}`).split("/");
   const src = FileSource.open(file);

@@ -1,0 +1,517 @@
+import type { FileHandle } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { IoError, ParseError, ZerodepError } from "../errors.js";
+import { buildIndex } from "./build.js";
+import { canonicalJson } from "./canonical-json.js";
+import { checkDescriptor, parseIndex } from "./descriptor.js";
+import { type Digest, DigestingStream, isDigest } from "./digest.js";
+import { MediaType } from "./media-types.js";
+import type { Descriptor, Index } from "./types.js";
+
+/*
+ * OCI image layout on disk (image-spec image-layout.md):
+ *   DIR/oci-layout   {"imageLayoutVersion":"1.0.0"}
+ *   DIR/index.json   an image index; a tag is the org.opencontainers.image.ref.name annotation
+ *   DIR/blobs/sha256/<hex>
+ * This is the one file of src/oci that touches the file system; everything it parses goes through the
+ * pure functions in descriptor.ts.
+ */
+
+export const REF_NAME = "org.opencontainers.image.ref.name";
+
+const OCI_LAYOUT = "oci-layout";
+const INDEX_JSON = "index.json";
+const LAYOUT_VERSION = "1.0.0";
+/** JSON documents (index.json, manifests, configs) larger than this are refused: none real comes close. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+const TMP_INFIX = ".zerodep-tmp-";
+
+// image-spec annotations.md: ref ::= component ("/" component)*; component ::= alphanum (separator alphanum)*;
+// alphanum ::= [A-Za-z0-9]+; separator ::= [-._:@+] | "--".
+const REF_NAME_RE =
+  /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
+
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function blobPath(dir: string, digest: Digest): string {
+  return join(dir, "blobs", "sha256", digest.slice("sha256:".length));
+}
+
+/** Reads a small file completely, refusing anything over `max` bytes before reading it. */
+async function readBounded(path: string, max: number, missing: () => never): Promise<Uint8Array> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, "r");
+  } catch (e) {
+    if (errno(e) === "ENOENT") missing();
+    throw new IoError("READ_FAILED", `${path}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new ParseError("NOT_A_FILE", `${path}: not a regular file`);
+    if (st.size > max)
+      throw new ParseError("FILE_TOO_LARGE", `${path}: ${st.size} bytes, over the ${max}-byte limit`);
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Validates DIR/oci-layout and parses DIR/index.json. ParseError names the file at fault. */
+async function readLayoutIndex(dir: string): Promise<Index> {
+  const layoutFile = join(dir, OCI_LAYOUT);
+  const layoutBytes = await readBounded(layoutFile, 4096, () => {
+    throw new ParseError("OCI_LAYOUT_MISSING", `${layoutFile}: missing: ${dir} is not an OCI image layout`);
+  });
+  let version: unknown;
+  try {
+    version = (JSON.parse(new TextDecoder().decode(layoutBytes)) as { imageLayoutVersion?: unknown })
+      ?.imageLayoutVersion;
+  } catch (e) {
+    throw new ParseError("OCI_LAYOUT_INVALID", `${layoutFile}: not valid JSON`, undefined, { cause: e });
+  }
+  if (version !== LAYOUT_VERSION) {
+    throw new ParseError(
+      "OCI_LAYOUT_VERSION",
+      `${layoutFile}: imageLayoutVersion ${JSON.stringify(version)} is not supported (expected "${LAYOUT_VERSION}")`,
+    );
+  }
+  const indexFile = join(dir, INDEX_JSON);
+  const indexBytes = await readBounded(indexFile, MAX_JSON_BYTES, () => {
+    throw new ParseError("INDEX_MISSING", `${indexFile}: missing`);
+  });
+  return parseIndex(indexBytes, indexFile);
+}
+
+/** True when `dir` holds something (must then be a layout), false when it is absent or an empty directory. */
+async function targetHasContent(dir: string): Promise<boolean> {
+  try {
+    const st = await stat(dir);
+    if (!st.isDirectory()) throw new IoError("LAYOUT_NOT_DIR", `${dir}: exists and is not a directory`);
+  } catch (e) {
+    if (errno(e) === "ENOENT") return false;
+    throw e;
+  }
+  return (await readdir(dir)).length > 0;
+}
+
+async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < chunk.byteLength) {
+    const { bytesWritten } = await fh.write(chunk, off, chunk.byteLength - off);
+    off += bytesWritten;
+  }
+}
+
+async function writeFileSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const fh = await open(path, "wx", 0o644);
+  try {
+    await writeAll(fh, bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** fsync a directory so a rename in it survives a power cut; some file systems refuse, which is harmless. */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, "r");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // EINVAL/EISDIR on file systems without directory fsync.
+  }
+}
+
+/** Hashes a file completely (used to verify a cross-device copy). */
+async function hashFile(path: string): Promise<{ digest: Digest; size: number }> {
+  const ds = new DigestingStream();
+  const fh = await open(path, "r");
+  for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20 })) ds.update(chunk as Uint8Array);
+  return { digest: ds.digest, size: ds.size };
+}
+
+interface RefOp {
+  desc: Descriptor;
+  refName: string | undefined;
+}
+
+/** Applies setRef operations to a list of top-level descriptors: a ref name is replaced in place, never duplicated. */
+function applyRefs(current: Descriptor[], ops: RefOp[]): Descriptor[] {
+  let out = [...current];
+  for (const { desc, refName } of ops) {
+    const name = refName ?? desc.annotations?.[REF_NAME];
+    const entry: Descriptor = { ...desc };
+    if (name !== undefined) entry.annotations = { ...desc.annotations, [REF_NAME]: name };
+    const same = (d: Descriptor) =>
+      name !== undefined
+        ? d.annotations?.[REF_NAME] === name
+        : d.digest === entry.digest && d.annotations?.[REF_NAME] === undefined;
+    const at = out.findIndex(same);
+    if (at < 0) {
+      out.push(entry);
+    } else {
+      out = out.filter((d, i) => i === at || !same(d));
+      out[at] = entry;
+    }
+  }
+  return out;
+}
+
+/**
+ * A layout being written. Everything goes to a temporary directory next to the target (same file system);
+ * commit() renames it into place atomically: for a new DIR the whole directory is renamed; for an existing
+ * layout, new blobs are copied/linked in first (verified), then index.json is replaced by rename (never a half-written
+ * index). abort() removes the temporary state. An interrupted run leaves the old layout intact.
+ *
+ * The index written is computed at commit time from the index.json on disk then, so an image another
+ * writer committed in between is kept (the ref names set here win). A killed process leaves its
+ * `.<name>.zerodep-tmp-*` directory beside the layout; it is never referenced and safe to delete.
+ */
+export class LayoutWriter {
+  readonly dir: string;
+  readonly #tmp: string;
+  readonly #existing: boolean;
+  readonly #ops: RefOp[] = [];
+  /** Blobs written to the temporary directory: hex -> size. */
+  readonly #newBlobs = new Map<string, number>();
+  #state: "open" | "committing" | "done" = "open";
+  #seq = 0;
+
+  private constructor(dir: string, tmp: string, existing: boolean) {
+    this.dir = dir;
+    this.#tmp = tmp;
+    this.#existing = existing;
+  }
+
+  /** Validates an existing layout (oci-layout version 1.0.0, index.json parse) or prepares a new one; ParseError on a corrupt existing layout. */
+  static async open(dir: string): Promise<LayoutWriter> {
+    const abs = resolve(dir);
+    const existing = await targetHasContent(abs);
+    if (existing) await readLayoutIndex(abs);
+    const parent = dirname(abs);
+    await mkdir(parent, { recursive: true });
+    const tmp = await mkdtemp(join(parent, `.${basename(abs)}${TMP_INFIX}`));
+    await mkdir(join(tmp, "blobs", "sha256"), { recursive: true });
+    return new LayoutWriter(abs, tmp, existing);
+  }
+
+  #assertOpen(): void {
+    if (this.#state !== "open")
+      throw new ZerodepError("WRITER_CLOSED", `layout writer for ${this.dir} is closed`);
+  }
+
+  /** Stream a blob in; returns its descriptor fields. If expected digest is given, a mismatch throws ParseError("DIGEST_MISMATCH") and nothing is kept. Existing identical blobs are not rewritten. */
+  async putBlob(
+    chunks: AsyncIterable<Uint8Array> | Uint8Array,
+    expected?: Digest,
+  ): Promise<{ digest: Digest; size: number }> {
+    this.#assertOpen();
+    if (expected !== undefined && !isDigest(expected)) {
+      throw new ZerodepError(
+        "DIGEST_INVALID",
+        `expected digest ${JSON.stringify(expected)} is not sha256:<64 hex>`,
+      );
+    }
+    const incoming = join(this.#tmp, "blobs", `.incoming-${this.#seq++}`);
+    const ds = new DigestingStream();
+    const fh = await open(incoming, "wx", 0o644);
+    try {
+      try {
+        if (chunks instanceof Uint8Array) {
+          ds.update(chunks);
+          await writeAll(fh, chunks);
+        } else {
+          for await (const chunk of chunks) {
+            ds.update(chunk);
+            await writeAll(fh, chunk);
+          }
+        }
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const { digest, size } = ds;
+      if (expected !== undefined && digest !== expected) {
+        throw new ParseError(
+          "DIGEST_MISMATCH",
+          `blob digest mismatch: expected ${expected}, got ${digest} (${size} bytes)`,
+        );
+      }
+      const hex = digest.slice("sha256:".length);
+      if (this.#newBlobs.has(hex) || (await this.#existingBlobSize(digest)) === size) {
+        await rm(incoming, { force: true });
+      } else {
+        await rename(incoming, join(this.#tmp, "blobs", "sha256", hex));
+        this.#newBlobs.set(hex, size);
+      }
+      return { digest, size };
+    } catch (e) {
+      await rm(incoming, { force: true });
+      throw e;
+    }
+  }
+
+  async #existingBlobSize(digest: Digest): Promise<number | undefined> {
+    if (!this.#existing) return undefined;
+    try {
+      const st = await stat(blobPath(this.dir, digest));
+      return st.isFile() ? st.size : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async putJson(value: unknown): Promise<{ digest: Digest; size: number; bytes: Uint8Array }> {
+    const bytes = canonicalJson(value);
+    const { digest, size } = await this.putBlob(bytes);
+    return { digest, size, bytes };
+  }
+
+  /** Adds (or replaces: same ref name) a top-level index.json entry; other images in the layout are kept. */
+  setRef(desc: Descriptor, refName?: string): void {
+    this.#assertOpen();
+    const problem = checkDescriptor(desc, "descriptor");
+    if (problem) throw new ZerodepError("DESCRIPTOR_INVALID", problem);
+    if (refName !== undefined && !REF_NAME_RE.test(refName)) {
+      throw new ZerodepError(
+        "REF_NAME_INVALID",
+        `ref name ${JSON.stringify(refName)} does not follow the image-spec grammar (alphanumerics joined by - . _ : @ + -- or /)`,
+      );
+    }
+    this.#ops.push({ desc: structuredClone(desc), refName });
+  }
+
+  async commit(): Promise<void> {
+    this.#assertOpen();
+    this.#state = "committing";
+    try {
+      if (this.#existing) await this.#commitIntoExisting();
+      else await this.#commitNew();
+    } catch (e) {
+      await rm(this.#tmp, { recursive: true, force: true });
+      this.#state = "done";
+      throw e;
+    }
+    this.#state = "done";
+  }
+
+  async #assertBlobsPresent(manifests: Descriptor[]): Promise<void> {
+    for (const d of manifests) {
+      const hex = d.digest.slice("sha256:".length);
+      if (this.#newBlobs.has(hex)) continue;
+      if (this.#existing && (await this.#existingBlobSize(d.digest)) !== undefined) continue;
+      throw new ParseError(
+        "BLOB_MISSING",
+        `index entry ${d.digest} (${d.mediaType}) has no blob in ${this.dir}`,
+      );
+    }
+  }
+
+  #indexBytes(manifests: Descriptor[], base?: Index): Uint8Array {
+    return buildIndex({
+      ...base,
+      schemaVersion: 2,
+      mediaType: base?.mediaType ?? MediaType.ociIndex,
+      manifests,
+    });
+  }
+
+  async #commitNew(): Promise<void> {
+    const manifests = applyRefs([], this.#ops);
+    await this.#assertBlobsPresent(manifests);
+    await syncDir(join(this.#tmp, "blobs", "sha256"));
+    await writeFileSynced(join(this.#tmp, OCI_LAYOUT), canonicalJson({ imageLayoutVersion: LAYOUT_VERSION }));
+    await writeFileSynced(join(this.#tmp, INDEX_JSON), this.#indexBytes(manifests));
+    await chmod(this.#tmp, 0o755); // mkdtemp made it 0700
+    try {
+      // rename(2) replaces an empty directory and fails on a non-empty one: the layout appears whole or not at all.
+      await rename(this.#tmp, this.dir);
+    } catch (e) {
+      if (errno(e) === "ENOTEMPTY" || errno(e) === "EEXIST") {
+        throw new IoError("LAYOUT_EXISTS", `${this.dir}: was created by someone else while we wrote`, {
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    await syncDir(dirname(this.dir));
+  }
+
+  async #commitIntoExisting(): Promise<void> {
+    // Re-read now: another writer may have committed since open().
+    const current = await readLayoutIndex(this.dir);
+    const manifests = applyRefs(current.manifests, this.#ops);
+    await this.#assertBlobsPresent(manifests);
+    const blobDir = join(this.dir, "blobs", "sha256");
+    await mkdir(blobDir, { recursive: true });
+    for (const [hex, size] of this.#newBlobs) {
+      await this.#moveBlobIn(hex, size, blobDir);
+    }
+    await syncDir(blobDir);
+    // Only now, with every blob in place, does the new index.json replace the old one in one rename.
+    const bytes = this.#indexBytes(manifests, current);
+    const staged = join(this.#tmp, INDEX_JSON);
+    await writeFileSynced(staged, bytes);
+    try {
+      await rename(staged, join(this.dir, INDEX_JSON));
+    } catch (e) {
+      if (errno(e) !== "EXDEV") throw e;
+      // DIR is a mount point: stage the index inside it instead.
+      const local = join(this.dir, `.${INDEX_JSON}${TMP_INFIX}${process.pid}`);
+      await rm(local, { force: true });
+      await writeFileSynced(local, bytes);
+      await rename(local, join(this.dir, INDEX_JSON));
+    }
+    await syncDir(this.dir);
+    await rm(this.#tmp, { recursive: true, force: true });
+  }
+
+  /** Renames a staged blob in (same file system), or copies and re-verifies it when DIR is on another device. */
+  async #moveBlobIn(hex: string, size: number, blobDir: string): Promise<void> {
+    const from = join(this.#tmp, "blobs", "sha256", hex);
+    const to = join(blobDir, hex);
+    try {
+      await rename(from, to);
+      return;
+    } catch (e) {
+      if (errno(e) !== "EXDEV") throw e;
+    }
+    const part = join(blobDir, `.${hex}${TMP_INFIX}${process.pid}`);
+    await copyFile(from, part);
+    const got = await hashFile(part);
+    if (got.digest !== `sha256:${hex}` || got.size !== size) {
+      await rm(part, { force: true });
+      throw new ParseError(
+        "DIGEST_MISMATCH",
+        `copy of blob sha256:${hex} into ${blobDir} came out as ${got.digest}`,
+      );
+    }
+    await rename(part, to);
+  }
+
+  async abort(): Promise<void> {
+    if (this.#state === "done") return;
+    this.#state = "done";
+    await rm(this.#tmp, { recursive: true, force: true });
+  }
+}
+
+/** Reading a layout (for --base and tests). Blob reads verify size and digest while streaming (ParseError DIGEST_MISMATCH / BLOB_MISSING naming the digest). */
+export class LayoutReader {
+  readonly dir: string;
+  readonly index: Index;
+
+  private constructor(dir: string, index: Index) {
+    this.dir = dir;
+    this.index = index;
+  }
+
+  static async open(dir: string): Promise<LayoutReader> {
+    const abs = resolve(dir);
+    try {
+      const st = await stat(abs);
+      if (!st.isDirectory()) throw new IoError("LAYOUT_NOT_DIR", `${abs}: not a directory`);
+    } catch (e) {
+      if (errno(e) === "ENOENT")
+        throw new IoError("LAYOUT_NOT_FOUND", `${abs}: no such layout directory`, { cause: e });
+      throw e;
+    }
+    return new LayoutReader(abs, await readLayoutIndex(abs));
+  }
+
+  /** Finds the top-level descriptor for a tag (ref.name annotation), or the only one when tag is undefined and there is exactly one. ZerodepError REF_NOT_FOUND / AMBIGUOUS_REF listing what exists. */
+  resolveRef(tag?: string): Descriptor {
+    const all = this.index.manifests;
+    const listing = () =>
+      all.length === 0
+        ? "the layout holds no images"
+        : `it holds: ${all.map((d) => d.annotations?.[REF_NAME] ?? `(untagged ${d.digest})`).join(", ")}`;
+    if (tag === undefined) {
+      if (all.length === 1) return all[0]!;
+      if (all.length === 0) throw new ZerodepError("REF_NOT_FOUND", `${this.dir}: ${listing()}`);
+      throw new ZerodepError("AMBIGUOUS_REF", `${this.dir}: name a tag, ${listing()}`);
+    }
+    const hits = all.filter((d) => d.annotations?.[REF_NAME] === tag);
+    if (hits.length === 1) return hits[0]!;
+    if (hits.length === 0)
+      throw new ZerodepError("REF_NOT_FOUND", `${this.dir}: no image tagged "${tag}"; ${listing()}`);
+    throw new ZerodepError(
+      "AMBIGUOUS_REF",
+      `${this.dir}: ${hits.length} entries tagged "${tag}": ${hits.map((d) => d.digest).join(", ")}`,
+    );
+  }
+
+  async readJson<T>(desc: Descriptor): Promise<T> {
+    if (desc.size > MAX_JSON_BYTES) {
+      throw new ParseError(
+        "BLOB_TOO_LARGE",
+        `${desc.digest}: ${desc.size} bytes is over the ${MAX_JSON_BYTES}-byte limit for JSON`,
+      );
+    }
+    const parts: Uint8Array[] = [];
+    for await (const chunk of this.blob(desc)) parts.push(chunk);
+    try {
+      return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(parts))) as T;
+    } catch (e) {
+      throw new ParseError(
+        "JSON_INVALID",
+        `blob ${desc.digest} (${desc.mediaType}) is not valid JSON`,
+        undefined,
+        {
+          cause: e,
+        },
+      );
+    }
+  }
+
+  blob(desc: Descriptor): AsyncIterable<Uint8Array> {
+    const problem = checkDescriptor(desc, "descriptor");
+    if (problem) throw new ParseError("DESCRIPTOR_INVALID", problem);
+    return this.#stream(desc);
+  }
+
+  async *#stream(desc: Descriptor): AsyncIterable<Uint8Array> {
+    const path = blobPath(this.dir, desc.digest);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, "r");
+    } catch (e) {
+      if (errno(e) === "ENOENT") {
+        throw new ParseError(
+          "BLOB_MISSING",
+          `blob ${desc.digest} is missing from ${this.dir} (${path})`,
+          undefined,
+          {
+            cause: e,
+          },
+        );
+      }
+      throw new IoError("READ_FAILED", `${path}: ${(e as Error).message}`, { cause: e });
+    }
+    const ds = new DigestingStream();
+    // The stream closes the handle when it ends or is destroyed (also when the consumer stops early).
+    for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20 })) {
+      ds.update(chunk as Uint8Array);
+      // Stop at once on a blob larger than its descriptor says, rather than read an unbounded file.
+      if (ds.size > desc.size) break;
+      yield chunk as Uint8Array;
+    }
+    if (ds.size !== desc.size) {
+      throw new ParseError(
+        "DIGEST_MISMATCH",
+        `blob ${desc.digest}: ${ds.size > desc.size ? `more than ${desc.size}` : `only ${ds.size}`} bytes, descriptor says ${desc.size}`,
+      );
+    }
+    if (ds.digest !== desc.digest) {
+      throw new ParseError("DIGEST_MISMATCH", `blob ${desc.digest}: content hashes to ${ds.digest}`);
+    }
+  }
+}

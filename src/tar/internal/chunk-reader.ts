@@ -1,0 +1,68 @@
+/**
+ * Sequential reads over an async iterable of chunks, counting the absolute offset. Nothing is buffered
+ * beyond the current chunk, so memory stays bounded by the caller's chunk size plus what is asked for.
+ */
+export class ChunkReader {
+  readonly #it: AsyncIterator<Uint8Array>;
+  #chunk: Uint8Array = new Uint8Array(0);
+  #pos = 0;
+  #done = false;
+  /** Absolute offset of the next unread byte. */
+  offset = 0;
+
+  constructor(chunks: AsyncIterable<Uint8Array>) {
+    this.#it = chunks[Symbol.asyncIterator]();
+  }
+
+  async #fill(): Promise<boolean> {
+    while (this.#pos >= this.#chunk.length) {
+      if (this.#done) return false;
+      const r = await this.#it.next();
+      if (r.done) {
+        this.#done = true;
+        return false;
+      }
+      this.#chunk = r.value;
+      this.#pos = 0;
+    }
+    return true;
+  }
+
+  /** Up to `max` bytes (at least one) from the current chunk, shared with it; undefined at the end. */
+  async next(max: number): Promise<Uint8Array | undefined> {
+    if (max <= 0 || !(await this.#fill())) return undefined;
+    const n = Math.min(max, this.#chunk.length - this.#pos);
+    const out = this.#chunk.subarray(this.#pos, this.#pos + n);
+    this.#pos += n;
+    this.offset += n;
+    return out;
+  }
+
+  /** Exactly `n` bytes, or fewer when the stream ends first. */
+  async read(n: number): Promise<Uint8Array> {
+    const first = await this.next(n);
+    if (first === undefined) return new Uint8Array(0);
+    if (first.length === n) return first;
+    const out = new Uint8Array(n);
+    out.set(first, 0);
+    let have = first.length;
+    while (have < n) {
+      const c = await this.next(n - have);
+      if (c === undefined) return out.subarray(0, have);
+      out.set(c, have);
+      have += c.length;
+    }
+    return out;
+  }
+
+  /** Skips `n` bytes; returns how many were really there. */
+  async skip(n: number): Promise<number> {
+    let left = n;
+    while (left > 0) {
+      const c = await this.next(left);
+      if (c === undefined) break;
+      left -= c.length;
+    }
+    return n - left;
+  }
+}

@@ -3,6 +3,7 @@ import { UsageError, ZerodepError } from "../errors.js";
 import { checkHelp, runCheck } from "./commands/check.js";
 import { depsHelp, runDeps } from "./commands/deps.js";
 import { inspectHelp, runInspect } from "./commands/inspect.js";
+import { packHelp, runPack } from "./commands/pack.js";
 import { runScan, scanHelp } from "./commands/scan.js";
 import { type CliIO, EXIT } from "./io.js";
 
@@ -24,6 +25,11 @@ const commands: Record<
     run: runCheck,
     help: checkHelp,
     summary: "will it run there: a verdict with every problem and its fix",
+  },
+  pack: {
+    run: runPack,
+    help: packHelp,
+    summary: "a minimal, reproducible OCI image from binaries, no daemon (ko, crane append)",
   },
   deps: {
     run: runDeps,

@@ -1,0 +1,339 @@
+import { existsSync, statSync } from "node:fs";
+import { basename } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import { check } from "../check/check.js";
+import { detectRuntimeNeeds } from "../check/runtime-needs.js";
+import { UsageError, ZerodepError } from "../errors.js";
+import { inspectFile } from "../inspect/inspect.js";
+import type { InspectResult } from "../inspect/types.js";
+import { FileSource } from "../io/reader.js";
+import { type Digest, DigestingStream } from "../oci/digest.js";
+import { LayoutWriter } from "../oci/layout.js";
+import { MediaType } from "../oci/media-types.js";
+import type { Descriptor, ImageConfig, Index, Manifest, Platform } from "../oci/types.js";
+import { prepareEntries, type TarInput, writeTar } from "../tar/writer.js";
+import { bytesFile, dirEntry, GROUP, hostFile, hostTree, PASSWD, type TreeFile } from "./files.js";
+import { TreeRootFs } from "./tree-root-fs.js";
+
+export interface PackOptions {
+  /** Binaries on the host: one per platform (several make a multi-arch index). */
+  binaries: string[];
+  /** Destination: "oci:DIR[:TAG]". */
+  out: string;
+  /** CA bundle: auto (the host bundle when the binary needs one), a host file, or none. */
+  caCerts?: "auto" | "none" | string;
+  /** zoneinfo: auto (when needed, without right/), all, or none. */
+  tzdata?: "auto" | "all" | "none";
+  /** Runtime user (default 65532:65532, distroless "nonroot"). */
+  user?: string;
+  entrypoint?: string[];
+  cmd?: string[];
+  /** Extra KEY=VALUE environment. */
+  env?: string[];
+  workdir?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** "8080/tcp" … */
+  ports?: string[];
+  stopSignal?: string;
+  /** In-image path of the binary (default /app/NAME). */
+  path?: string;
+  /** Timestamps in the image (SOURCE_DATE_EPOCH); default 0. */
+  sourceDateEpoch?: number;
+  /** Write the image even when check says the entrypoint cannot run. */
+  force?: boolean;
+  /** Where the CA bundle and zoneinfo come from (default "/"). */
+  hostRoot?: string;
+  /** gzip level (default 6, as gzip(1)). */
+  gzipLevel?: number;
+  /** Called with progress messages (stderr in the CLI). */
+  log?: (msg: string) => void;
+}
+
+export interface PackedImage {
+  platform: Platform;
+  manifest: { digest: Digest; size: number };
+  config: { digest: Digest; size: number };
+  layers: { digest: Digest; diffId: Digest; size: number; uncompressedSize: number }[];
+  warnings: { code: string; message: string; fix: string }[];
+}
+
+export interface PackResult {
+  schemaVersion: 1;
+  out: string;
+  tag: string | null;
+  /** The top-level descriptor written (an index for several platforms). */
+  digest: Digest;
+  mediaType: string;
+  images: PackedImage[];
+}
+
+const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const CA_IN_IMAGE = "etc/ssl/certs/ca-certificates.crt";
+
+/** Parses "oci:DIR[:TAG]". */
+export function parseOciDest(out: string): { dir: string; tag: string | null } {
+  const m = /^oci:(.+?)(?::([A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?$/.exec(out);
+  if (!m)
+    throw new UsageError(
+      "USAGE",
+      `--out: expected oci:DIR[:TAG], got "${out}" (oci-archive: and docker-archive: are not built yet)`,
+    );
+  return { dir: m[1]!, tag: m[2] ?? null };
+}
+
+/** A binary's name without an arch suffix ("app-linux-arm64" → "app"), for the default path. */
+export function appName(file: string): string {
+  return basename(file).replace(
+    /[-_.](linux[-_.])?(amd64|arm64|armv?[5-7]?|386|riscv64|ppc64le|s390x|mips64le|loong64)(v\d)?$/,
+    "",
+  );
+}
+
+/**
+ * `zerodep pack`: a minimal image from binaries, no daemon. Scratch base, the binary at /app/NAME,
+ * distroless-compatible /etc/passwd and /etc/group, /tmp 1777, CA certificates and zoneinfo when the
+ * binary needs them; one gzip layer per platform; check run on the image's own tree first.
+ */
+export async function pack(opts: PackOptions): Promise<PackResult> {
+  if (opts.binaries.length === 0) throw new UsageError("USAGE", "pack: no BINARY given");
+  const { dir, tag } = parseOciDest(opts.out);
+  const mtime = opts.sourceDateEpoch ?? 0;
+  const created = new Date(mtime * 1000).toISOString().replace(/\.000Z$/, "Z");
+  const log = opts.log ?? (() => {});
+
+  // Inspect every binary first: refuse what cannot be an image before writing anything.
+  const infos: InspectResult[] = [];
+  const seen = new Map<string, string>();
+  for (const b of opts.binaries) {
+    const info = await inspectFile(b);
+    if (info.error) throw new ZerodepError(info.errorCode ?? "BAD_INPUT", info.error);
+    if (info.format !== "elf" || info.os !== "linux" || info.arch === null) {
+      throw new ZerodepError(
+        "NOT_LINUX_ELF",
+        `${b}: not a Linux ELF executable (${info.format}, ${info.os ?? "unknown OS"})`,
+      );
+    }
+    if ((statSync(b).mode & 0o444) === 0) throw new ZerodepError("EACCES", `${b}: not readable`);
+    const key = `${info.os}/${info.arch}${info.variant && info.arch === "arm" ? `/${info.variant}` : ""}`;
+    if (seen.has(key))
+      throw new UsageError(
+        "DUPLICATE_PLATFORM",
+        `${b} and ${seen.get(key)} are both ${key}: one binary per platform`,
+      );
+    seen.set(key, b);
+    infos.push(info);
+  }
+  const name = appName(opts.binaries[0]!);
+  const path = (opts.path ?? `/app/${name}`).replace(/^\/*/, "/");
+  const hostRoot = opts.hostRoot ?? "/";
+
+  const writer = await LayoutWriter.open(dir);
+  try {
+    const images: PackedImage[] = [];
+    const manifests: Descriptor[] = [];
+    for (const [i, file] of opts.binaries.entries()) {
+      const info = infos[i]!;
+      const platform: Platform = { architecture: info.arch!, os: "linux" };
+      if (info.variant && (info.arch === "arm" || info.arch === "arm64")) platform.variant = info.variant;
+      const { files, env, warnings } = await imageFiles(file, path, opts, mtime, hostRoot);
+
+      // Safety net: the entrypoint checked against the very tree we are about to write.
+      const fs = new TreeRootFs(files, `the image (${platform.os}/${platform.architecture})`);
+      const verdict = await check(file, {
+        rootFs: fs,
+        location: path,
+        platform: `linux/${platform.architecture}`,
+        env: envMap(env),
+      });
+      const errors = verdict.problems.filter((p) => p.severity === "error");
+      if (errors.length > 0 && !opts.force) {
+        const first = errors[0]!;
+        throw new ZerodepError(
+          "IMAGE_WILL_NOT_RUN",
+          `${file}: the image's entrypoint cannot run: ${first.code}: ${first.message}; fix: ${first.fix}${errors.length > 1 ? ` (+${errors.length - 1} more problems; zerodep check shows all)` : ""} — or --force`,
+        );
+      }
+      for (const p of verdict.problems)
+        if (p.severity === "warning") warnings.push({ code: p.code, message: p.message, fix: p.fix });
+
+      log(`${platform.os}/${platform.architecture}: writing layer (${files.length} entries)`);
+      const layer = await writeLayer(
+        writer,
+        files.map((f) => f.input),
+        mtime,
+        opts.gzipLevel ?? 6,
+      );
+      const goAnn = goAnnotations(info);
+      const labels = { ...goAnn, ...opts.labels };
+      const config: ImageConfig = {
+        architecture: platform.architecture,
+        os: "linux",
+        ...(platform.variant ? { variant: platform.variant } : {}),
+        created,
+        config: {
+          User: opts.user ?? "65532:65532",
+          Env: env,
+          Entrypoint: opts.entrypoint ?? [path],
+          ...(opts.cmd ? { Cmd: opts.cmd } : {}),
+          WorkingDir: opts.workdir ?? "/",
+          ...(Object.keys(labels).length ? { Labels: labels } : {}),
+          ...(opts.ports?.length
+            ? {
+                ExposedPorts: Object.fromEntries(
+                  opts.ports.map((p) => [p.includes("/") ? p : `${p}/tcp`, {}]),
+                ),
+              }
+            : {}),
+          ...(opts.stopSignal ? { StopSignal: opts.stopSignal } : {}),
+        },
+        rootfs: { type: "layers", diff_ids: [layer.diffId] },
+        history: [
+          {
+            created,
+            created_by: `zerodep pack ${basename(file)}`,
+            comment: "binary, /etc/passwd, /etc/group, /tmp and runtime files",
+          },
+        ],
+      };
+      const cfg = await writer.putJson(config);
+      const manifest: Manifest = {
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { mediaType: MediaType.ociConfig, digest: cfg.digest, size: cfg.size },
+        layers: [{ mediaType: MediaType.ociLayerGzip, digest: layer.digest, size: layer.size }],
+        ...(Object.keys({ ...goAnn, ...opts.annotations }).length
+          ? { annotations: { ...goAnn, ...opts.annotations } }
+          : {}),
+      };
+      const man = await writer.putJson(manifest);
+      manifests.push({ mediaType: MediaType.ociManifest, digest: man.digest, size: man.size, platform });
+      images.push({
+        platform,
+        manifest: { digest: man.digest, size: man.size },
+        config: { digest: cfg.digest, size: cfg.size },
+        layers: [
+          {
+            digest: layer.digest,
+            diffId: layer.diffId,
+            size: layer.size,
+            uncompressedSize: layer.uncompressedSize,
+          },
+        ],
+        warnings,
+      });
+    }
+    let top: Descriptor;
+    if (manifests.length === 1) top = manifests[0]!;
+    else {
+      const index: Index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
+      const idx = await writer.putJson(index);
+      top = { mediaType: MediaType.ociIndex, digest: idx.digest, size: idx.size };
+    }
+    writer.setRef(tag ? { ...top, annotations: { ...top.annotations } } : top, tag ?? undefined);
+    await writer.commit();
+    return { schemaVersion: 1, out: opts.out, tag, digest: top.digest, mediaType: top.mediaType, images };
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+}
+
+function envMap(env: string[]): Record<string, string> {
+  return Object.fromEntries(env.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+}
+
+/** The files of the image for one binary, and the environment they imply. */
+async function imageFiles(file: string, path: string, opts: PackOptions, mtime: number, hostRoot: string) {
+  const warnings: PackedImage["warnings"] = [];
+  const files: TreeFile[] = [
+    hostFile(file, path.slice(1), 0o755, mtime),
+    bytesFile("etc/passwd", PASSWD, 0o644, mtime),
+    bytesFile("etc/group", GROUP, 0o644, mtime),
+    dirEntry("tmp", 0o1777, mtime),
+    dirEntry("home/nonroot", 0o755, mtime, 65532, 65532),
+  ];
+  const env = [DEFAULT_PATH_ENV];
+  const src = FileSource.open(file);
+  let kinds: Set<string>;
+  try {
+    kinds = new Set((await detectRuntimeNeeds(src)).map((n) => n.kind));
+  } finally {
+    src.closeNow();
+  }
+  const ca = opts.caCerts ?? "auto";
+  if (ca !== "none" && (ca !== "auto" || kinds.has("ca-certificates"))) {
+    const bundle = ca === "auto" ? `${hostRoot.replace(/\/$/, "")}/etc/ssl/certs/ca-certificates.crt` : ca;
+    if (!existsSync(bundle)) {
+      throw new ZerodepError(
+        "CA_BUNDLE_MISSING",
+        `${bundle}: no CA bundle to pack (install ca-certificates, or pass --ca-certs FILE, or --ca-certs none)`,
+      );
+    }
+    files.push(hostFile(bundle, CA_IN_IMAGE, 0o644, mtime));
+    env.push(`SSL_CERT_FILE=/${CA_IN_IMAGE}`);
+  }
+  const tz = opts.tzdata ?? "auto";
+  if (tz === "all" || (tz === "auto" && kinds.has("tzdata"))) {
+    const zi = `${hostRoot.replace(/\/$/, "")}/usr/share/zoneinfo`;
+    if (!existsSync(zi))
+      throw new ZerodepError(
+        "TZDATA_MISSING",
+        `${zi}: no zoneinfo to pack (install tzdata, or --tzdata none)`,
+      );
+    // right/ holds leap-second variants nobody loads by default: left out unless --tzdata all.
+    files.push(
+      ...hostTree(
+        zi,
+        "usr/share/zoneinfo",
+        mtime,
+        (rel) => tz === "auto" && (rel === "right" || rel.startsWith("right/")),
+      ),
+    );
+  }
+  for (const kv of opts.env ?? []) {
+    const k = kv.slice(0, kv.indexOf("="));
+    const at = env.findIndex((e) => e.startsWith(`${k}=`));
+    if (at >= 0) env[at] = kv;
+    else env.push(kv);
+  }
+  return { files, env, warnings };
+}
+
+/**
+ * One layer: the tar is streamed once, hashed uncompressed (diff_id) and gzipped into the layout,
+ * which hashes the compressed bytes. Nothing is held in memory beyond a chunk.
+ */
+async function writeLayer(writer: LayoutWriter, inputs: TarInput[], mtime: number, level: number) {
+  const raw = new DigestingStream();
+  const tar = writeTar(prepareEntries(inputs, { mtime }));
+  async function* counted() {
+    for await (const chunk of tar) {
+      raw.update(chunk);
+      yield chunk;
+    }
+  }
+  const gz = createGzip({ level });
+  const done = pipeline(Readable.from(counted()), gz);
+  const blob = await writer.putBlob(gz as AsyncIterable<Uint8Array>);
+  await done;
+  return { digest: blob.digest, size: blob.size, diffId: raw.digest, uncompressedSize: raw.size };
+}
+
+/** OCI annotations from Go build info (ko does the same): revision, created, version, source. */
+function goAnnotations(info: InspectResult): Record<string, string> {
+  const g = info.go;
+  if (!g) return {};
+  const a: Record<string, string> = {};
+  if (g.settings["vcs.revision"]) a["org.opencontainers.image.revision"] = g.settings["vcs.revision"];
+  if (g.settings["vcs.time"]) a["org.opencontainers.image.created"] = g.settings["vcs.time"];
+  if (g.main && g.main.version && g.main.version !== "(devel)")
+    a["org.opencontainers.image.version"] = g.main.version;
+  const mod = g.main?.path ?? "";
+  if (/^(github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)\/[^/]+\/[^/]+/.test(mod)) {
+    a["org.opencontainers.image.source"] = `https://${mod.split("/").slice(0, 3).join("/")}`;
+  }
+  return a;
+}

@@ -1,0 +1,293 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { zerodep } from "../helpers/cli.js";
+import { fixture, needs, run } from "../helpers/env.js";
+
+// Lower case only: podman derives an image name from an oci: path, and names must be lower case.
+const work = join(tmpdir(), `zd-pack-${process.pid}-${Date.now().toString(36)}`);
+mkdirSync(work, { recursive: true });
+after(() => rmSync(work, { recursive: true, force: true }));
+
+type PackJson = {
+  digest: string;
+  mediaType: string;
+  images: {
+    platform: { architecture: string; variant?: string };
+    manifest: { digest: string };
+    config: { digest: string };
+    layers: { digest: string; diffId: string }[];
+  }[];
+};
+
+function pack(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number | null; json: PackJson | null; stderr: string } {
+  const r = zerodep(["pack", "--json", ...args], { env });
+  return { code: r.code, json: r.code === 0 ? (JSON.parse(r.stdout) as PackJson) : null, stderr: r.stderr };
+}
+
+/** podman as DEVELOPERS.md says it works here (vfs, runc, cgroupfs), in a private storage dir. */
+function podman(image: string, extra: string[] = []) {
+  const base = join(work, "podman");
+  for (const d of ["root", "runroot", "tmp"]) mkdirSync(join(base, d), { recursive: true });
+  const r = spawnSync(
+    "podman",
+    [
+      "--root",
+      join(base, "root"),
+      "--runroot",
+      join(base, "runroot"),
+      "--storage-driver",
+      "vfs",
+      "--runtime",
+      "runc",
+      "--cgroup-manager",
+      "cgroupfs",
+      "--events-backend",
+      "file",
+      "--tmpdir",
+      join(base, "tmp"),
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "--ulimit",
+      "nofile=1024:1024",
+      "--ulimit",
+      "nproc=4096:4096",
+      ...extra,
+      image,
+    ],
+    { encoding: "utf8", timeout: 180_000 },
+  );
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("zerodep pack: the image as umoci and skopeo see it", () => {
+  const skip = needs({ tools: ["umoci", "skopeo"], fixtures: ["go-x509"] });
+  test("files, modes and owners are exactly the ones meant (umoci unpack)", { skip }, () => {
+    const dir = join(work, "u1");
+    const p = pack([fixture("go-x509"), "--out", `oci:${dir}:v1`]);
+    assert.equal(p.code, 0, p.stderr);
+    const bundle = join(work, "u1-bundle");
+    run("umoci", ["unpack", "--image", `${dir}:v1`, bundle]);
+    const root = join(bundle, "rootfs");
+    const list = (d: string, rel = ""): string[] =>
+      readdirSync(join(root, rel))
+        .sort()
+        .flatMap((n) => {
+          const r = rel ? `${rel}/${n}` : n;
+          return statSync(join(root, r)).isDirectory() ? [`${r}/`, ...list(d, r)] : [r];
+        });
+    assert.deepEqual(list(root), [
+      "app/",
+      "app/go-x509",
+      "etc/",
+      "etc/group",
+      "etc/passwd",
+      "etc/ssl/",
+      "etc/ssl/certs/",
+      "etc/ssl/certs/ca-certificates.crt",
+      "home/",
+      "home/nonroot/",
+      "tmp/",
+    ]);
+    const mode = (r: string) => statSync(join(root, r)).mode & 0o7777;
+    assert.equal(mode("tmp"), 0o1777);
+    assert.equal(mode("app/go-x509"), 0o755);
+    assert.equal(mode("etc/passwd"), 0o644);
+    assert.equal(statSync(join(root, "home/nonroot")).uid, 65532);
+    assert.equal(statSync(join(root, "app/go-x509")).uid, 0);
+    assert.deepEqual(readFileSync(join(root, "app/go-x509")), readFileSync(fixture("go-x509")));
+    assert.deepEqual(
+      readFileSync(join(root, "etc/ssl/certs/ca-certificates.crt")),
+      readFileSync("/etc/ssl/certs/ca-certificates.crt"),
+    );
+    assert.match(
+      readFileSync(join(root, "etc/passwd"), "utf8"),
+      /^nonroot:x:65532:65532:nonroot:\/home\/nonroot:\/sbin\/nologin$/m,
+    );
+    // skopeo reads the same config we meant.
+    const cfg = JSON.parse(run("skopeo", ["inspect", "--config", `oci:${dir}:v1`]).stdout) as {
+      config: Record<string, unknown>;
+      architecture: string;
+      rootfs: { diff_ids: string[] };
+    };
+    assert.equal(cfg.config.User, "65532:65532");
+    assert.deepEqual(cfg.config.Entrypoint, ["/app/go-x509"]);
+    assert.ok((cfg.config.Env as string[]).includes("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"));
+    assert.equal(cfg.architecture, "amd64");
+    assert.deepEqual(cfg.rootfs.diff_ids, [p.json!.images[0]!.layers[0]!.diffId]);
+    // The diff_id is the sha256 of the uncompressed layer, checked with the real tools.
+    const blob = join(dir, "blobs/sha256", p.json!.images[0]!.layers[0]!.digest.slice(7));
+    const sum = spawnSync("sh", ["-c", `gzip -dc '${blob}' | sha256sum`], { encoding: "utf8" }).stdout.split(
+      " ",
+    )[0];
+    assert.equal(`sha256:${sum}`, p.json!.images[0]!.layers[0]!.diffId);
+    // Our manifest digest is the one skopeo computes over the bytes it reads.
+    const raw = spawnSync("sh", ["-c", `skopeo inspect --raw oci:${dir}:v1 | sha256sum`], {
+      encoding: "utf8",
+    }).stdout.split(" ")[0];
+    assert.equal(`sha256:${raw}`, p.json!.digest);
+  });
+
+  test("reproducible: same inputs give the same digests; SOURCE_DATE_EPOCH changes diff_id and config", {
+    skip,
+  }, () => {
+    const a = pack([fixture("go-x509"), "--out", `oci:${join(work, "r1")}`]).json!;
+    const b = pack([fixture("go-x509"), "--out", `oci:${join(work, "r2")}`]).json!;
+    assert.deepEqual([a.digest, a.images], [b.digest, b.images]);
+    const c = pack([fixture("go-x509"), "--out", `oci:${join(work, "r3")}`], {
+      SOURCE_DATE_EPOCH: "1700000000",
+    }).json!;
+    assert.notEqual(c.images[0]!.layers[0]!.diffId, a.images[0]!.layers[0]!.diffId);
+    assert.notEqual(c.images[0]!.config.digest, a.images[0]!.config.digest);
+    const d = pack([fixture("go-x509"), "--out", `oci:${join(work, "r4")}`], {
+      SOURCE_DATE_EPOCH: "1700000000",
+    }).json!;
+    assert.deepEqual([c.digest, c.images], [d.digest, d.images]);
+    // The layer tar itself: sorted, numeric owners, the fixed mtime, two zero blocks at the end.
+    const blob = join(work, "r3/blobs/sha256", c.images[0]!.layers[0]!.digest.slice(7));
+    const listing = spawnSync("sh", ["-c", `gzip -dc '${blob}' | tar --numeric-owner --full-time -tvf -`], {
+      encoding: "utf8",
+    }).stdout;
+    const names = listing
+      .trim()
+      .split("\n")
+      .map((l) => l.split(/\s+/).pop()!);
+    assert.deepEqual(names, [...names].sort());
+    assert.ok(
+      listing
+        .trim()
+        .split("\n")
+        .every((l) => l.includes("2023-11-14 22:13:20")),
+      listing,
+    );
+    const tarBytes = spawnSync("sh", ["-c", `gzip -dc '${blob}' | tail -c 1024 | tr -d '\\0' | wc -c`], {
+      encoding: "utf8",
+    }).stdout.trim();
+    assert.equal(tarBytes, "0");
+  });
+
+  test("a second tag in the same layout keeps the first; a multi-arch index has one entry per platform", {
+    skip: needs({ tools: ["skopeo"], fixtures: ["go-static", "go-arm64", "go-arm"] }),
+  }, () => {
+    const dir = join(work, "multi");
+    assert.equal(pack([fixture("go-static"), "--out", `oci:${dir}:one`]).code, 0);
+    const m = pack([
+      fixture("go-static"),
+      fixture("go-arm64"),
+      fixture("go-arm"),
+      "--out",
+      `oci:${dir}:multi`,
+    ]).json!;
+    assert.equal(m.mediaType, "application/vnd.oci.image.index.v1+json");
+    assert.deepEqual(
+      m.images.map((i) => [i.platform.architecture, i.platform.variant ?? ""]),
+      [
+        ["amd64", ""],
+        ["arm64", "v8"],
+        ["arm", "v7"],
+      ],
+    );
+    const idx = JSON.parse(run("skopeo", ["inspect", "--raw", `oci:${dir}:multi`]).stdout) as {
+      manifests: { platform: { architecture: string } }[];
+    };
+    assert.deepEqual(
+      idx.manifests.map((x) => x.platform.architecture),
+      ["amd64", "arm64", "arm"],
+    );
+    assert.equal(
+      JSON.parse(run("skopeo", ["inspect", "--raw", `oci:${dir}:one`]).stdout).mediaType,
+      "application/vnd.oci.image.manifest.v1+json",
+    );
+    // skopeo copies the whole index.
+    assert.equal(
+      spawnSync("skopeo", ["copy", "--all", `oci:${dir}:multi`, `oci:${join(work, "multi-copy")}:m`]).status,
+      0,
+    );
+  });
+
+  test("refusals: two binaries for one platform (exit 2); an image whose entrypoint cannot run (exit 1, nothing written)", {
+    skip: needs({ fixtures: ["go-static", "go-pie-internal"] }),
+  }, () => {
+    const dup = zerodep([
+      "pack",
+      fixture("go-static"),
+      fixture("go-pie-internal"),
+      "--out",
+      `oci:${join(work, "dup")}`,
+    ]);
+    assert.equal(dup.code, 2);
+    assert.match(dup.stderr, /both linux\/amd64: one binary per platform/);
+    const dir = join(work, "refused");
+    const r = zerodep(["pack", fixture("go-pie-internal"), "--out", `oci:${dir}`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /the image's entrypoint cannot run: MISSING_INTERPRETER: .*-buildmode=pie trap/);
+    assert.throws(() => statSync(dir));
+    assert.equal(zerodep(["pack", "--force", fixture("go-pie-internal"), "--out", `oci:${dir}`]).code, 0);
+  });
+});
+
+describe("zerodep pack: images run for real (podman + runc)", () => {
+  const skip = needs({
+    tools: ["podman", "runc"],
+    fixtures: ["go-user", "go-x509", "go-tz", "go-pie-internal", "go-arm64"],
+  });
+  test("a static Go binary runs as uid 65532 (nonroot)", { skip }, () => {
+    const dir = join(work, "p-user");
+    assert.equal(pack([fixture("go-user"), "--out", `oci:${dir}:t`]).code, 0);
+    const r = podman(`oci:${dir}:t`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /hello from zerodep \(user\) nonroot \/home\/nonroot/);
+  });
+
+  test("system roots: found with the packed CA bundle, missing without it, as check predicted", {
+    skip,
+  }, () => {
+    const withCa = join(work, "p-ca");
+    assert.equal(pack([fixture("go-x509"), "--out", `oci:${withCa}:t`]).code, 0);
+    const ok = podman(`oci:${withCa}:t`);
+    assert.equal(ok.code, 0, ok.stderr);
+    const n = Number(/roots: (\d+)/.exec(ok.stdout)?.[1]);
+    const expected = (
+      readFileSync("/etc/ssl/certs/ca-certificates.crt", "utf8").match(/BEGIN CERTIFICATE/g) ?? []
+    ).length;
+    assert.equal(n, expected);
+    const noCa = join(work, "p-noca");
+    const p = zerodep(["pack", fixture("go-x509"), "--ca-certs", "none", "--out", `oci:${noCa}:t`]);
+    assert.equal(p.code, 0);
+    assert.match(p.stderr, /MISSING_CA_CERTIFICATES/);
+    const bad = podman(`oci:${noCa}:t`);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stdout, /roots: 0|no system cert pool/);
+  });
+
+  test("a named time zone loads with the packed zoneinfo", { skip }, () => {
+    const dir = join(work, "p-tz");
+    assert.equal(pack([fixture("go-tz"), "--out", `oci:${dir}:t`]).code, 0);
+    const r = podman(`oci:${dir}:t`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /hello from zerodep \(tz\) 2024-01-02 04:04:05 \+0100 CET/);
+  });
+
+  test("the Go PIE trap, forced into scratch, fails as predicted; a multi-arch index runs the amd64 entry", {
+    skip,
+  }, () => {
+    const dir = join(work, "p-pie");
+    assert.equal(zerodep(["pack", "--force", fixture("go-pie-internal"), "--out", `oci:${dir}:t`]).code, 0);
+    const r = podman(`oci:${dir}:t`);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr + r.stdout, /no such file or directory/i);
+    const multi = join(work, "p-multi");
+    assert.equal(pack([fixture("go-user"), fixture("go-arm64"), "--out", `oci:${multi}:t`]).code, 0);
+    const m = podman(`oci:${multi}:t`);
+    assert.equal(m.code, 0, m.stderr);
+    assert.match(m.stdout, /hello from zerodep \(user\) nonroot/);
+  });
+});

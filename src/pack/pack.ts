@@ -13,6 +13,8 @@ import { type Digest, DigestingStream } from "../oci/digest.js";
 import { LayoutWriter } from "../oci/layout.js";
 import { MediaType } from "../oci/media-types.js";
 import type { Descriptor, ImageConfig, Index, Manifest, Platform } from "../oci/types.js";
+import { LibraryCache, resolveDeps } from "../resolve/resolve.js";
+import { DirRootFs } from "../resolve/root-fs.js";
 import { prepareEntries, type TarInput, writeTar } from "../tar/writer.js";
 import { bytesFile, dirEntry, GROUP, hostFile, hostTree, PASSWD, type TreeFile } from "./files.js";
 import { TreeRootFs } from "./tree-root-fs.js";
@@ -46,6 +48,13 @@ export interface PackOptions {
   force?: boolean;
   /** Where the CA bundle and zoneinfo come from (default "/"). */
   hostRoot?: string;
+  /**
+   * Copy the interpreter and the resolved library closure (zerodep deps, in `libsRoot`) into the
+   * image, so that a dynamically linked binary runs on an empty base.
+   */
+  bundleLibs?: boolean;
+  /** Root the libraries come from (default "/"). */
+  libsRoot?: string;
   /** gzip level (default 6, as gzip(1)). */
   gzipLevel?: number;
   /** Called with progress messages (stderr in the CLI). */
@@ -256,6 +265,7 @@ async function imageFiles(file: string, path: string, opts: PackOptions, mtime: 
     dirEntry("home/nonroot", 0o755, mtime, 65532, 65532),
   ];
   const env = [DEFAULT_PATH_ENV];
+  if (opts.bundleLibs) files.push(...(await bundledLibraries(file, path, opts.libsRoot ?? "/", mtime)));
   const src = FileSource.open(file);
   let kinds: Set<string>;
   try {
@@ -300,6 +310,49 @@ async function imageFiles(file: string, path: string, opts: PackOptions, mtime: 
     else env.push(kv);
   }
   return { files, env, warnings };
+}
+
+/**
+ * The loader and libraries a dynamic binary needs, as its loader resolves them in `libsRoot`, placed
+ * so that the loader finds them again inside the image: the interpreter at its PT_INTERP path, each
+ * library under the name it was requested by, in the directory it was found in (the image has no
+ * ld.so.cache; default and rpath directories keep working).
+ */
+async function bundledLibraries(
+  file: string,
+  path: string,
+  libsRoot: string,
+  mtime: number,
+): Promise<TreeFile[]> {
+  const src = FileSource.open(file);
+  let deps: Awaited<ReturnType<typeof resolveDeps>>;
+  try {
+    deps = await resolveDeps(src, {
+      root: new DirRootFs(libsRoot),
+      location: path,
+      cache: new LibraryCache(),
+    });
+  } finally {
+    src.closeNow();
+  }
+  const errors = deps.problems.filter((p) => p.severity === "error");
+  if (errors.length > 0) {
+    throw new ZerodepError(
+      "BUNDLE_INCOMPLETE",
+      `${file}: cannot bundle its libraries from ${libsRoot}: ${errors[0]!.code}: ${errors[0]!.message}`,
+    );
+  }
+  const out: TreeFile[] = [];
+  const placed = new Set<string>();
+  const host = (p: string) => `${libsRoot.replace(/\/$/, "")}${p}`;
+  for (const lib of deps.libraries) {
+    const at =
+      lib.via === "interpreter" ? lib.name : `${lib.path.slice(0, lib.path.lastIndexOf("/"))}/${lib.name}`;
+    if (placed.has(at) || (lib.name.includes("/") && lib.via !== "interpreter")) continue;
+    placed.add(at);
+    out.push(hostFile(host(lib.path), at.replace(/^\/+/, ""), 0o755, mtime));
+  }
+  return out;
 }
 
 /**

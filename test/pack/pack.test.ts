@@ -290,4 +290,28 @@ describe("zerodep pack: images run for real (podman + runc)", () => {
     assert.equal(m.code, 0, m.stderr);
     assert.match(m.stdout, /hello from zerodep \(user\) nonroot/);
   });
+
+  test("a dynamic C or cgo binary is refused for scratch, and runs with --bundle-libs", {
+    skip: needs({ tools: ["podman", "runc"], fixtures: ["c-hardened", "go-cgo", "musl-dynamic"] }),
+  }, () => {
+    const refused = zerodep(["pack", fixture("c-hardened"), "--out", `oci:${join(work, "p-c-refused")}`]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /MISSING_INTERPRETER/);
+    const c = join(work, "p-c");
+    assert.equal(pack([fixture("c-hardened"), "--bundle-libs", "--out", `oci:${c}:t`]).code, 0);
+    const rc = podman(`oci:${c}:t`);
+    assert.equal(rc.code, 0, rc.stderr);
+    assert.match(rc.stdout, /^hello from zerodep \(1 args\)$/m);
+    const g = join(work, "p-cgo");
+    assert.equal(pack([fixture("go-cgo"), "--bundle-libs", "--out", `oci:${g}:t`]).code, 0);
+    const rg = podman(`oci:${g}:t`);
+    assert.equal(rg.code, 0, rg.stderr);
+    assert.match(rg.stdout, /hello from zerodep \(cgo\)/);
+    assert.match(rg.stdout, /user: nonroot/);
+    const m = join(work, "p-musl");
+    assert.equal(pack([fixture("musl-dynamic"), "--bundle-libs", "--out", `oci:${m}:t`]).code, 0);
+    const rm = podman(`oci:${m}:t`);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.match(rm.stdout, /hello from zerodep/);
+  });
 });

@@ -22,6 +22,8 @@ Options:
   --label K=V           config label (repeatable)            --annotation K=V   manifest annotation
   --port P[/tcp]        exposed port (repeatable)            --stop-signal S
   --path /IN/IMAGE      the binary's path in the image (default /app/NAME)
+  --bundle-libs         copy the interpreter and the library closure (zerodep deps) into the image
+  --libs-root DIR       where those libraries come from (default /)
   --force               write the image even if check says it will not run
   --json                what was written (digests, sizes) as JSON
 SOURCE_DATE_EPOCH sets every timestamp (default 0): same inputs, same digests.
@@ -57,6 +59,8 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
       "stop-signal": { type: "string" },
       path: { type: "string" },
       force: { type: "boolean" },
+      "bundle-libs": { type: "boolean" },
+      "libs-root": { type: "string" },
       json: { type: "boolean" },
       "no-color": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -96,6 +100,8 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
       stopSignal: values["stop-signal"],
       path: values.path,
       force: values.force === true,
+      bundleLibs: values["bundle-libs"] === true,
+      libsRoot: values["libs-root"],
       sourceDateEpoch: sde === undefined ? 0 : Number(sde),
       log: io.stderr.isTTY ? (m) => io.stderr.write(st.dim(`${m}\n`)) : undefined,
     });

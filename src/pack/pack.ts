@@ -1,5 +1,6 @@
 import { existsSync, statSync } from "node:fs";
-import { basename } from "node:path";
+import { mkdtemp, rm } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
@@ -9,6 +10,7 @@ import { UsageError, ZerodepError } from "../errors.js";
 import { inspectFile } from "../inspect/inspect.js";
 import type { InspectResult } from "../inspect/types.js";
 import { FileSource } from "../io/reader.js";
+import { parseArchiveDest, writeDockerArchive, writeOciArchive } from "../oci/archive.js";
 import { type Digest, DigestingStream } from "../oci/digest.js";
 import { LayoutWriter } from "../oci/layout.js";
 import { MediaType } from "../oci/media-types.js";
@@ -22,7 +24,7 @@ import { TreeRootFs } from "./tree-root-fs.js";
 export interface PackOptions {
   /** Binaries on the host: one per platform (several make a multi-arch index). */
   binaries: string[];
-  /** Destination: "oci:DIR[:TAG]". */
+  /** Destination: "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]" or "docker-archive:FILE[:REPO:TAG]". */
   out: string;
   /** CA bundle: auto (the host bundle when the binary needs one), a host file, or none. */
   caCerts?: "auto" | "none" | string;
@@ -108,7 +110,42 @@ export function appName(file: string): string {
  */
 export async function pack(opts: PackOptions): Promise<PackResult> {
   if (opts.binaries.length === 0) throw new UsageError("USAGE", "pack: no BINARY given");
-  const { dir, tag } = parseOciDest(opts.out);
+  const archive = parseArchiveDest(opts.out);
+  if (!archive) return packToLayout(opts, parseOciDest(opts.out));
+  // Archives: the layout is built in a temporary directory beside the file, then written as one tar
+  // (atomically, by the archive writer) and the directory removed.
+  if (archive.kind === "docker-archive" && opts.binaries.length > 1) {
+    throw new UsageError(
+      "USAGE",
+      "docker-archive holds one platform: pack one binary, or use oci: / oci-archive: for an index",
+    );
+  }
+  const tmp = await mkdtemp(
+    join(dirname(resolve(archive.file)), `.${basename(archive.file)}.zerodep-layout-`),
+  );
+  try {
+    const tag = archive.kind === "oci-archive" ? archive.tag : null;
+    const r = await packToLayout(opts, { dir: join(tmp, "layout"), tag: tag ?? "latest" });
+    const mtime = opts.sourceDateEpoch ?? 0;
+    if (archive.kind === "oci-archive")
+      await writeOciArchive(join(tmp, "layout"), archive.file, { tag: tag ?? "latest", mtime });
+    else
+      await writeDockerArchive(join(tmp, "layout"), archive.file, {
+        tag: "latest",
+        repoTag: archive.repoTag ?? undefined,
+        mtime,
+      });
+    return { ...r, out: opts.out, tag: archive.kind === "oci-archive" ? archive.tag : archive.repoTag };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+async function packToLayout(
+  opts: PackOptions,
+  dest: { dir: string; tag: string | null },
+): Promise<PackResult> {
+  const { dir, tag } = dest;
   const mtime = opts.sourceDateEpoch ?? 0;
   const created = new Date(mtime * 1000).toISOString().replace(/\.000Z$/, "Z");
   const log = opts.log ?? (() => {});

@@ -314,4 +314,63 @@ describe("zerodep pack: images run for real (podman + runc)", () => {
     assert.equal(rm.code, 0, rm.stderr);
     assert.match(rm.stdout, /hello from zerodep/);
   });
+
+  test("--out docker-archive: loads with podman load and runs; --out oci-archive: is read by skopeo", {
+    skip: needs({ tools: ["podman", "runc", "skopeo"], fixtures: ["go-static"] }),
+  }, () => {
+    const file = join(work, "hello-docker.tar");
+    const p = pack([fixture("go-static"), "--out", `docker-archive:${file}:zdtest/hello:v1`]);
+    assert.equal(p.code, 0, p.stderr);
+    const base = join(work, "podman");
+    const flags = [
+      "--root",
+      join(base, "root"),
+      "--runroot",
+      join(base, "runroot"),
+      "--storage-driver",
+      "vfs",
+      "--runtime",
+      "runc",
+      "--cgroup-manager",
+      "cgroupfs",
+      "--events-backend",
+      "file",
+      "--tmpdir",
+      join(base, "tmp"),
+    ];
+    const load = spawnSync("podman", [...flags, "load", "-i", file], { encoding: "utf8", timeout: 180_000 });
+    assert.equal(load.status, 0, load.stderr);
+    const name = /Loaded image(?:\(s\))?: (\S+)/.exec(load.stdout)?.[1];
+    assert.ok(name, load.stdout);
+    const r = spawnSync(
+      "podman",
+      [
+        ...flags,
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--ulimit",
+        "nofile=1024:1024",
+        "--ulimit",
+        "nproc=4096:4096",
+        name!,
+      ],
+      { encoding: "utf8", timeout: 180_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /hello from zerodep/);
+    const oa = join(work, "hello-oci.tar");
+    const q = pack([fixture("go-static"), "--out", `oci-archive:${oa}:v1`]);
+    assert.equal(q.code, 0, q.stderr);
+    const raw = spawnSync("sh", ["-c", `skopeo inspect --raw oci-archive:${oa} | sha256sum`], {
+      encoding: "utf8",
+    }).stdout.split(" ")[0];
+    assert.equal(`sha256:${raw}`, q.json!.digest);
+    // No temporary layout is left beside the archive.
+    assert.deepEqual(
+      readdirSync(work).filter((n) => n.includes("zerodep")),
+      [],
+    );
+  });
 });

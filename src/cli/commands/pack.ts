@@ -4,7 +4,7 @@ import { pack } from "../../pack/pack.js";
 import { type CliIO, EXIT } from "../io.js";
 import { colorWanted, humanBytes, makeStyle } from "../style.js";
 
-export const packHelp = `Usage: zerodep pack BINARY... --out oci:DIR[:TAG] [options]
+export const packHelp = `Usage: zerodep pack BINARY... --out oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:REPO:TAG] [options]
 
 A minimal, reproducible OCI image from binaries, without a daemon: the binary at /app/NAME on an empty
 (scratch) base, distroless-compatible /etc/passwd and /etc/group (nonroot 65532), /tmp 1777, and the CA
@@ -14,6 +14,8 @@ run is refused, with the problem and its fix.
 
 Options:
   --out oci:DIR[:TAG]   OCI image layout (other images in DIR are kept)
+  --out oci-archive:FILE[:TAG]         the layout as one tar (skopeo, podman load)
+  --out docker-archive:FILE[:REPO:TAG] docker load / podman load tarball (Docker 25+ style, one platform)
   --ca-certs auto|none|FILE   CA bundle (auto: the host's, when the binary loads system roots)
   --tzdata auto|all|none      /usr/share/zoneinfo (auto: when the binary loads named zones)
   --user U              runtime user (default 65532:65532)
@@ -72,7 +74,8 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
   }
   if (positionals.length === 0)
     throw new UsageError("USAGE", "pack: no BINARY given (see zerodep pack --help)");
-  if (!values.out) throw new UsageError("USAGE", "pack: --out oci:DIR[:TAG] is required");
+  if (!values.out)
+    throw new UsageError("USAGE", "pack: --out oci:DIR[:TAG] (or oci-archive:/docker-archive:) is required");
   const tz = values.tzdata ?? "auto";
   if (!["auto", "all", "none"].includes(tz))
     throw new UsageError("USAGE", `--tzdata: auto, all or none (got "${tz}")`);

@@ -18,6 +18,7 @@ import type { Descriptor, ImageConfig, Index, Manifest, Platform } from "../oci/
 import { LibraryCache, resolveDeps } from "../resolve/resolve.js";
 import { DirRootFs } from "../resolve/root-fs.js";
 import { prepareEntries, type TarInput, writeTar } from "../tar/writer.js";
+import { type BaseImage, openBase } from "./base.js";
 import { bytesFile, dirEntry, GROUP, hostFile, hostTree, PASSWD, type TreeFile } from "./files.js";
 import { TreeRootFs } from "./tree-root-fs.js";
 
@@ -57,6 +58,8 @@ export interface PackOptions {
   bundleLibs?: boolean;
   /** Root the libraries come from (default "/"). */
   libsRoot?: string;
+  /** Base image "oci:DIR[:TAG]": its layers are kept, its config merged, its media-type family kept. */
+  base?: string;
   /** gzip level (default 6, as gzip(1)). */
   gzipLevel?: number;
   /** Called with progress messages (stderr in the CLI). */
@@ -184,10 +187,11 @@ async function packToLayout(
       const info = infos[i]!;
       const platform: Platform = { architecture: info.arch!, os: "linux" };
       if (info.variant && (info.arch === "arm" || info.arch === "arm64")) platform.variant = info.variant;
-      const { files, env, warnings } = await imageFiles(file, path, opts, mtime, hostRoot);
+      const base = opts.base ? await openBase(opts.base, platform) : null;
+      const { files, env, warnings } = await imageFiles(file, path, opts, mtime, hostRoot, base);
 
       // Safety net: the entrypoint checked against the very tree we are about to write.
-      const fs = new TreeRootFs(files, `the image (${platform.os}/${platform.architecture})`);
+      const fs = new TreeRootFs(files, `the image (${platform.os}/${platform.architecture})`, base);
       const verdict = await check(file, {
         rootFs: fs,
         location: path,
@@ -212,31 +216,37 @@ async function packToLayout(
         mtime,
         opts.gzipLevel ?? 6,
       );
+      // The base's layers are copied as they are (each verified against its digest).
+      for (const l of base?.layers ?? []) await writer.putBlob(base!.reader.blob(l), l.digest);
       const goAnn = goAnnotations(info);
-      const labels = { ...goAnn, ...opts.labels };
+      const bc = base?.config.config ?? {};
+      const labels = { ...bc.Labels, ...goAnn, ...opts.labels };
+      const ports = {
+        ...bc.ExposedPorts,
+        ...Object.fromEntries((opts.ports ?? []).map((p) => [p.includes("/") ? p : `${p}/tcp`, {}])),
+      };
+      const docker = base?.family === "docker";
       const config: ImageConfig = {
+        ...(base ? base.config : {}),
         architecture: platform.architecture,
         os: "linux",
         ...(platform.variant ? { variant: platform.variant } : {}),
         created,
         config: {
-          User: opts.user ?? "65532:65532",
+          ...bc,
+          User: opts.user ?? bc.User ?? "65532:65532",
           Env: env,
           Entrypoint: opts.entrypoint ?? [path],
-          ...(opts.cmd ? { Cmd: opts.cmd } : {}),
-          WorkingDir: opts.workdir ?? "/",
-          ...(Object.keys(labels).length ? { Labels: labels } : {}),
-          ...(opts.ports?.length
-            ? {
-                ExposedPorts: Object.fromEntries(
-                  opts.ports.map((p) => [p.includes("/") ? p : `${p}/tcp`, {}]),
-                ),
-              }
-            : {}),
-          ...(opts.stopSignal ? { StopSignal: opts.stopSignal } : {}),
+          // The base's Cmd belonged to its entrypoint, not ours (ko and crane drop it too).
+          Cmd: opts.cmd,
+          WorkingDir: opts.workdir ?? bc.WorkingDir ?? "/",
+          Labels: Object.keys(labels).length ? labels : undefined,
+          ExposedPorts: Object.keys(ports).length ? ports : undefined,
+          StopSignal: opts.stopSignal ?? bc.StopSignal,
         },
-        rootfs: { type: "layers", diff_ids: [layer.diffId] },
+        rootfs: { type: "layers", diff_ids: [...(base?.config.rootfs.diff_ids ?? []), layer.diffId] },
         history: [
+          ...(base?.config.history ?? []),
           {
             created,
             created_by: `zerodep pack ${basename(file)}`,
@@ -245,17 +255,31 @@ async function packToLayout(
         ],
       };
       const cfg = await writer.putJson(config);
+      // One media-type family per image: a Docker-format base keeps Docker types (podman and cri-o
+      // reject mixed manifests).
+      const manifestType = docker ? MediaType.dockerManifest : MediaType.ociManifest;
       const manifest: Manifest = {
         schemaVersion: 2,
-        mediaType: MediaType.ociManifest,
-        config: { mediaType: MediaType.ociConfig, digest: cfg.digest, size: cfg.size },
-        layers: [{ mediaType: MediaType.ociLayerGzip, digest: layer.digest, size: layer.size }],
+        mediaType: manifestType,
+        config: {
+          mediaType: docker ? MediaType.dockerConfig : MediaType.ociConfig,
+          digest: cfg.digest,
+          size: cfg.size,
+        },
+        layers: [
+          ...(base?.layers ?? []),
+          {
+            mediaType: docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip,
+            digest: layer.digest,
+            size: layer.size,
+          },
+        ],
         ...(Object.keys({ ...goAnn, ...opts.annotations }).length
           ? { annotations: { ...goAnn, ...opts.annotations } }
           : {}),
       };
       const man = await writer.putJson(manifest);
-      manifests.push({ mediaType: MediaType.ociManifest, digest: man.digest, size: man.size, platform });
+      manifests.push({ mediaType: manifestType, digest: man.digest, size: man.size, platform });
       images.push({
         platform,
         manifest: { digest: man.digest, size: man.size },
@@ -292,16 +316,27 @@ function envMap(env: string[]): Record<string, string> {
 }
 
 /** The files of the image for one binary, and the environment they imply. */
-async function imageFiles(file: string, path: string, opts: PackOptions, mtime: number, hostRoot: string) {
+async function imageFiles(
+  file: string,
+  path: string,
+  opts: PackOptions,
+  mtime: number,
+  hostRoot: string,
+  base: BaseImage | null,
+) {
   const warnings: PackedImage["warnings"] = [];
-  const files: TreeFile[] = [
-    hostFile(file, path.slice(1), 0o755, mtime),
-    bytesFile("etc/passwd", PASSWD, 0o644, mtime),
-    bytesFile("etc/group", GROUP, 0o644, mtime),
-    dirEntry("tmp", 0o1777, mtime),
-    dirEntry("home/nonroot", 0o755, mtime, 65532, 65532),
-  ];
-  const env = [DEFAULT_PATH_ENV];
+  const files: TreeFile[] = [hostFile(file, path.slice(1), 0o755, mtime)];
+  // A base keeps its own users and /tmp; scratch gets distroless's.
+  if (!base?.tree.has("/etc/passwd")) {
+    files.push(
+      bytesFile("etc/passwd", PASSWD, 0o644, mtime),
+      bytesFile("etc/group", GROUP, 0o644, mtime),
+      dirEntry("home/nonroot", 0o755, mtime, 65532, 65532),
+    );
+  }
+  if (!base?.tree.has("/tmp")) files.push(dirEntry("tmp", 0o1777, mtime));
+  const env = [...(base?.config.config.Env ?? [])];
+  if (!env.some((e) => e.startsWith("PATH="))) env.unshift(DEFAULT_PATH_ENV);
   if (opts.bundleLibs) files.push(...(await bundledLibraries(file, path, opts.libsRoot ?? "/", mtime)));
   const src = FileSource.open(file);
   let kinds: Set<string>;
@@ -407,6 +442,7 @@ async function writeLayer(writer: LayoutWriter, inputs: TarInput[], mtime: numbe
   }
   const gz = createGzip({ level });
   const done = pipeline(Readable.from(counted()), gz);
+  done.catch(() => {}); // an error also ends `gz`, and so putBlob; awaited below either way
   const blob = await writer.putBlob(gz as AsyncIterable<Uint8Array>);
   await done;
   return { digest: blob.digest, size: blob.size, diffId: raw.digest, uncompressedSize: raw.size };

@@ -2,6 +2,7 @@ import { IoError } from "../errors.js";
 import { BufferSource, type ByteSource, FileSource } from "../io/reader.js";
 import type { EntryStat, RootFs } from "../resolve/root-fs.js";
 import type { TarInput } from "../tar/writer.js";
+import { BaseFileSource, type BaseImage } from "./base.js";
 
 /**
  * The file tree of an image being built, seen as a RootFs, so that `check` can judge the image
@@ -12,9 +13,22 @@ export class TreeRootFs implements RootFs {
   private readonly byPath = new Map<string, { input: TarInput; hostPath?: string }>();
   private readonly children = new Map<string, string[]>();
 
-  constructor(inputs: { input: TarInput; hostPath?: string }[], description = "the image") {
+  constructor(
+    inputs: { input: TarInput; hostPath?: string }[],
+    description = "the image",
+    private readonly base: BaseImage | null = null,
+  ) {
     this.description = description;
     this.children.set("/", []);
+    // The base's merged tree first; our files (added below) override it.
+    if (base) {
+      for (const [p, e] of base.tree) {
+        if (e.stat.kind === "dir" && !this.children.has(p)) this.children.set(p, []);
+        const parent = p.slice(0, p.lastIndexOf("/")) || "/";
+        if (!this.children.has(parent)) this.children.set(parent, []);
+        this.children.get(parent)!.push(p.slice(p.lastIndexOf("/") + 1));
+      }
+    }
     const add = (p: string) => {
       const parent = p.slice(0, p.lastIndexOf("/")) || "/";
       if (!this.children.has(parent)) {
@@ -41,20 +55,28 @@ export class TreeRootFs implements RootFs {
   lstat(path: string): EntryStat | null {
     if (path === "/") return { kind: "dir", size: 0, mode: 0o755, uid: 0, gid: 0 };
     const x = this.byPath.get(path);
-    if (!x) return this.implicitDirs.has(path) ? { kind: "dir", size: 0, mode: 0o755, uid: 0, gid: 0 } : null;
+    if (!x) {
+      const b = this.base?.tree.get(path);
+      if (b) return b.stat;
+      return this.implicitDirs.has(path) ? { kind: "dir", size: 0, mode: 0o755, uid: 0, gid: 0 } : null;
+    }
     const e = x.input.entry;
     const kind = e.type === "file" || e.type === "hardlink" ? "file" : e.type === "dir" ? "dir" : "symlink";
     return { kind, size: e.size, mode: e.mode, uid: e.uid, gid: e.gid };
   }
   readlink(path: string): string | null {
     const e = this.byPath.get(path)?.input.entry;
-    return e?.type === "symlink" ? (e.linkname ?? null) : null;
+    if (!e) return this.base?.tree.get(path)?.linkname ?? null;
+    return e.type === "symlink" ? (e.linkname ?? null) : null;
   }
   readdir(path: string): string[] | null {
     return this.children.get(path) ?? null;
   }
   open(path: string): ByteSource {
     const x = this.byPath.get(path);
+    const b = x ? undefined : this.base?.tree.get(path);
+    if (b && this.base && b.stat.kind === "file")
+      return new BaseFileSource(this.base, b, `${this.description}:${path}`);
     if (!x || x.input.entry.type !== "file")
       throw new IoError("ENOENT", `${this.description}:${path}: no such file`);
     if (x.hostPath) return FileSource.open(x.hostPath);

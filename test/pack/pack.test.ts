@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -372,5 +372,79 @@ describe("zerodep pack: images run for real (podman + runc)", () => {
       readdirSync(work).filter((n) => n.includes("zerodep")),
       [],
     );
+  });
+
+  test("--base: layers kept, config merged, media-type family kept; a corrupt base blob is an error", {
+    skip: needs({ tools: ["podman", "runc", "skopeo"], fixtures: ["c-hardened", "go-cgo"] }),
+  }, () => {
+    // A glibc base made by pack itself: the loader and libc from --bundle-libs.
+    const base = join(work, "b-glibc");
+    assert.equal(pack([fixture("c-hardened"), "--bundle-libs", "--out", `oci:${base}:glibc`]).code, 0);
+    // Without the base, go-cgo is refused for scratch; on it, check passes and the image runs.
+    const on = join(work, "b-on");
+    const p = pack([
+      fixture("go-cgo"),
+      "--base",
+      `oci:${base}:glibc`,
+      "--env",
+      "A=1",
+      "--out",
+      `oci:${on}:t`,
+    ]);
+    assert.equal(p.code, 0, p.stderr);
+    const baseCfg = JSON.parse(run("skopeo", ["inspect", "--config", `oci:${base}:glibc`]).stdout) as {
+      rootfs: { diff_ids: string[] };
+    };
+    const cfg = JSON.parse(run("skopeo", ["inspect", "--config", `oci:${on}:t`]).stdout) as {
+      config: { Env: string[]; Entrypoint: string[] };
+      rootfs: { diff_ids: string[] };
+      history: unknown[];
+    };
+    assert.deepEqual(cfg.rootfs.diff_ids.slice(0, -1), baseCfg.rootfs.diff_ids);
+    assert.equal(cfg.history.length, 2);
+    assert.deepEqual(cfg.config.Entrypoint, ["/app/go-cgo"]);
+    assert.ok(cfg.config.Env.includes("A=1"));
+    const r = podman(`oci:${on}:t`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /hello from zerodep \(cgo\)/);
+    // A Docker-format base (skopeo --format v2s2) keeps Docker media types; loads and runs as a docker-archive.
+    const dbase = join(work, "b-docker");
+    assert.equal(
+      spawnSync("skopeo", ["copy", "--format", "v2s2", `oci:${base}:glibc`, `oci:${dbase}:glibc`]).status,
+      0,
+    );
+    const tarFile = join(work, "b-docker.tar");
+    assert.equal(
+      pack([
+        fixture("go-cgo"),
+        "--base",
+        `oci:${dbase}:glibc`,
+        "--out",
+        `docker-archive:${tarFile}:zdtest/cgo:v1`,
+      ]).code,
+      0,
+    );
+    const raw = JSON.parse(run("skopeo", ["inspect", "--raw", `docker-archive:${tarFile}`]).stdout) as {
+      mediaType: string;
+      config: { mediaType: string };
+      layers: { mediaType: string }[];
+    };
+    assert.equal(raw.mediaType, "application/vnd.docker.distribution.manifest.v2+json");
+    assert.equal(raw.config.mediaType, "application/vnd.docker.container.image.v1+json");
+    assert.ok(raw.layers.every((l) => l.mediaType === "application/vnd.docker.image.rootfs.diff.tar.gzip"));
+    // A base whose blob no longer matches its digest: a clear error naming the digest, nothing written.
+    const bad = join(work, "b-bad");
+    run("cp", ["-r", base, bad]);
+    const layerBlob = readdirSync(join(bad, "blobs/sha256"))
+      .map((h) => join(bad, "blobs/sha256", h))
+      .sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+    const bytes = readFileSync(layerBlob);
+    bytes[bytes.length - 100] = (bytes[bytes.length - 100] ?? 0) ^ 0xff;
+    writeFileSync(layerBlob, bytes);
+    const out = join(work, "b-bad-out");
+    const e = zerodep(["pack", fixture("go-cgo"), "--base", `oci:${bad}:glibc`, "--out", `oci:${out}:t`]);
+    assert.equal(e.code, 3);
+    assert.match(e.stderr, /sha256:[0-9a-f]{64}/);
+    assert.throws(() => statSync(out));
   });
 });

@@ -24,6 +24,7 @@ Options:
   --label K=V           config label (repeatable)            --annotation K=V   manifest annotation
   --port P[/tcp]        exposed port (repeatable)            --stop-signal S
   --path /IN/IMAGE      the binary's path in the image (default /app/NAME)
+  --base oci:DIR[:TAG]  build on an existing image (layers kept, config merged, media types kept)
   --bundle-libs         copy the interpreter and the library closure (zerodep deps) into the image
   --libs-root DIR       where those libraries come from (default /)
   --force               write the image even if check says it will not run
@@ -62,6 +63,7 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
       path: { type: "string" },
       force: { type: "boolean" },
       "bundle-libs": { type: "boolean" },
+      base: { type: "string" },
       "libs-root": { type: "string" },
       json: { type: "boolean" },
       "no-color": { type: "boolean" },
@@ -104,6 +106,7 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
       path: values.path,
       force: values.force === true,
       bundleLibs: values["bundle-libs"] === true,
+      base: values.base,
       libsRoot: values["libs-root"],
       sourceDateEpoch: sde === undefined ? 0 : Number(sde),
       log: io.stderr.isTTY ? (m) => io.stderr.write(st.dim(`${m}\n`)) : undefined,

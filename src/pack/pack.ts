@@ -440,7 +440,8 @@ async function writeLayer(writer: LayoutWriter, inputs: TarInput[], mtime: numbe
       yield chunk;
     }
   }
-  const gz = createGzip({ level });
+  // 256 KiB output chunks: zlib's default 16 KiB means a hash update and a write per tiny chunk.
+  const gz = createGzip({ level, chunkSize: 256 * 1024 });
   const done = pipeline(Readable.from(counted()), gz);
   done.catch(() => {}); // an error also ends `gz`, and so putBlob; awaited below either way
   const blob = await writer.putBlob(gz as AsyncIterable<Uint8Array>);

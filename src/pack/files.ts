@@ -40,7 +40,7 @@ export function hostFile(
     hostPath,
     input: {
       entry: { path, type: "file", mode, uid, gid, mtime, size },
-      body: () => createReadStream(hostPath),
+      body: () => createReadStream(hostPath, { highWaterMark: 1 << 20 }),
     },
   };
 }

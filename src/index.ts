@@ -3,12 +3,33 @@
  */
 
 export type { BinaryLayout, LayoutSection, LayoutSegment } from "./binary/layout.js";
+export {
+  CHECK_SCHEMA_VERSION,
+  type CheckOptions,
+  type CheckProblem,
+  type CheckResult,
+  check,
+} from "./check/check.js";
 export { runCli } from "./cli/run.js";
 export { archName } from "./elf/constants.js";
 export { type ElfFile, readElf } from "./elf/elf-file.js";
 export { type ElfHeader, isElf, parseElfHeader } from "./elf/header.js";
 export { compareDotted, minimumGlibc, type VersionDef, type VersionNeed } from "./elf/versions.js";
 export { IoError, ParseError, UsageError, ZerodepError } from "./errors.js";
+export { ArchiveImageSource } from "./image/archive-source.js";
+export { compressionOf, layerTar } from "./image/layer-stream.js";
+export { LayoutImageSource } from "./image/layout-source.js";
+export { classifyLayerPath, type MergedEntry, MergedTree } from "./image/merged-tree.js";
+export { type ImageRef, openImage, parseImageRef } from "./image/open.js";
+export {
+  formatPlatform,
+  parsePlatform,
+  platformMatches,
+  type ResolvedImage,
+  resolveImage,
+  resolveImages,
+} from "./image/select.js";
+export type { ImageSource } from "./image/source.js";
 export { inspectFile, inspectSource } from "./inspect/inspect.js";
 export { sniffFormat } from "./inspect/other-formats.js";
 export {
@@ -24,4 +45,23 @@ export {
   type Warning,
 } from "./inspect/types.js";
 export { BufferSource, type ByteSource, FileSource } from "./io/reader.js";
+export { writeDockerArchive, writeOciArchive } from "./oci/archive.js";
+export {
+  buildConfig,
+  buildIndex,
+  buildManifest,
+  canonicalJson,
+  type Descriptor,
+  type Digest,
+  type ImageConfig,
+  type Index,
+  LayoutReader,
+  LayoutWriter,
+  type Manifest,
+  MediaType,
+  type Platform,
+  sha256,
+} from "./oci/index.js";
+export { type PackOptions, type PackResult, pack } from "./pack/pack.js";
+export { type DepsOptions, deps } from "./resolve/deps.js";
 export { type ScanOptions, scanTrees } from "./scan/scan.js";

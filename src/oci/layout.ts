@@ -405,6 +405,28 @@ export class LayoutWriter {
 }
 
 /** Reading a layout (for --base and tests). Blob reads verify size and digest while streaming (ParseError DIGEST_MISMATCH / BLOB_MISSING naming the digest). */
+/** Finds the top-level descriptor of an index.json for a tag (ref.name annotation), or the only one when tag is undefined and there is exactly one. ZerodepError REF_NOT_FOUND / AMBIGUOUS_REF listing what exists; `where` names the layout or archive in messages. */
+export function resolveRefIn(index: Index, tag: string | undefined, where: string): Descriptor {
+  const all = index.manifests;
+  const listing = () =>
+    all.length === 0
+      ? "the layout holds no images"
+      : `it holds: ${all.map((d) => d.annotations?.[REF_NAME] ?? `(untagged ${d.digest})`).join(", ")}`;
+  if (tag === undefined) {
+    if (all.length === 1) return all[0]!;
+    if (all.length === 0) throw new ZerodepError("REF_NOT_FOUND", `${where}: ${listing()}`);
+    throw new ZerodepError("AMBIGUOUS_REF", `${where}: name a tag, ${listing()}`);
+  }
+  const hits = all.filter((d) => d.annotations?.[REF_NAME] === tag);
+  if (hits.length === 1) return hits[0]!;
+  if (hits.length === 0)
+    throw new ZerodepError("REF_NOT_FOUND", `${where}: no image tagged "${tag}"; ${listing()}`);
+  throw new ZerodepError(
+    "AMBIGUOUS_REF",
+    `${where}: ${hits.length} entries tagged "${tag}": ${hits.map((d) => d.digest).join(", ")}`,
+  );
+}
+
 export class LayoutReader {
   readonly dir: string;
   readonly index: Index;
@@ -429,24 +451,7 @@ export class LayoutReader {
 
   /** Finds the top-level descriptor for a tag (ref.name annotation), or the only one when tag is undefined and there is exactly one. ZerodepError REF_NOT_FOUND / AMBIGUOUS_REF listing what exists. */
   resolveRef(tag?: string): Descriptor {
-    const all = this.index.manifests;
-    const listing = () =>
-      all.length === 0
-        ? "the layout holds no images"
-        : `it holds: ${all.map((d) => d.annotations?.[REF_NAME] ?? `(untagged ${d.digest})`).join(", ")}`;
-    if (tag === undefined) {
-      if (all.length === 1) return all[0]!;
-      if (all.length === 0) throw new ZerodepError("REF_NOT_FOUND", `${this.dir}: ${listing()}`);
-      throw new ZerodepError("AMBIGUOUS_REF", `${this.dir}: name a tag, ${listing()}`);
-    }
-    const hits = all.filter((d) => d.annotations?.[REF_NAME] === tag);
-    if (hits.length === 1) return hits[0]!;
-    if (hits.length === 0)
-      throw new ZerodepError("REF_NOT_FOUND", `${this.dir}: no image tagged "${tag}"; ${listing()}`);
-    throw new ZerodepError(
-      "AMBIGUOUS_REF",
-      `${this.dir}: ${hits.length} entries tagged "${tag}": ${hits.map((d) => d.digest).join(", ")}`,
-    );
+    return resolveRefIn(this.index, tag, this.dir);
   }
 
   async readJson<T>(desc: Descriptor): Promise<T> {

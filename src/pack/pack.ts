@@ -18,7 +18,7 @@ import type { Descriptor, ImageConfig, Index, Manifest, Platform } from "../oci/
 import { LibraryCache, resolveDeps } from "../resolve/resolve.js";
 import { DirRootFs } from "../resolve/root-fs.js";
 import { prepareEntries, type TarInput, writeTar } from "../tar/writer.js";
-import { type BaseImage, openBase } from "./base.js";
+import { type BaseImage, openBase, openBaseSource } from "./base.js";
 import { bytesFile, dirEntry, GROUP, hostFile, hostTree, PASSWD, type TreeFile } from "./files.js";
 import { TreeRootFs } from "./tree-root-fs.js";
 
@@ -58,7 +58,7 @@ export interface PackOptions {
   bundleLibs?: boolean;
   /** Root the libraries come from (default "/"). */
   libsRoot?: string;
-  /** Base image "oci:DIR[:TAG]": its layers are kept, its config merged, its media-type family kept. */
+  /** Base image "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]" or "docker-archive:FILE[:REPO:TAG]": its layers are kept, its config merged, its media-type family kept. */
   base?: string;
   /** gzip level (default 6, as gzip(1)). */
   gzipLevel?: number;
@@ -90,11 +90,7 @@ const CA_IN_IMAGE = "etc/ssl/certs/ca-certificates.crt";
 /** Parses "oci:DIR[:TAG]". */
 export function parseOciDest(out: string): { dir: string; tag: string | null } {
   const m = /^oci:(.+?)(?::([A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?$/.exec(out);
-  if (!m)
-    throw new UsageError(
-      "USAGE",
-      `--out: expected oci:DIR[:TAG], got "${out}" (oci-archive: and docker-archive: are not built yet)`,
-    );
+  if (!m) throw new UsageError("USAGE", `--out: expected oci:DIR[:TAG], got "${out}"`);
   return { dir: m[1]!, tag: m[2] ?? null };
 }
 
@@ -179,7 +175,11 @@ async function packToLayout(
   const path = (opts.path ?? `/app/${name}`).replace(/^\/*/, "/");
   const hostRoot = opts.hostRoot ?? "/";
 
-  const writer = await LayoutWriter.open(dir);
+  const baseSource = opts.base ? await openBaseSource(opts.base) : null;
+  const writer = await LayoutWriter.open(dir).catch(async (e: unknown) => {
+    await baseSource?.close();
+    throw e;
+  });
   try {
     const images: PackedImage[] = [];
     const manifests: Descriptor[] = [];
@@ -187,7 +187,7 @@ async function packToLayout(
       const info = infos[i]!;
       const platform: Platform = { architecture: info.arch!, os: "linux" };
       if (info.variant && (info.arch === "arm" || info.arch === "arm64")) platform.variant = info.variant;
-      const base = opts.base ? await openBase(opts.base, platform) : null;
+      const base = baseSource ? await openBase(baseSource, platform) : null;
       const { files, env, warnings } = await imageFiles(file, path, opts, mtime, hostRoot, base);
 
       // Safety net: the entrypoint checked against the very tree we are about to write.
@@ -217,7 +217,7 @@ async function packToLayout(
         opts.gzipLevel ?? 6,
       );
       // The base's layers are copied as they are (each verified against its digest).
-      for (const l of base?.layers ?? []) await writer.putBlob(base!.reader.blob(l), l.digest);
+      for (const l of base?.layers ?? []) await writer.putBlob(base!.source.blob(l), l.digest);
       const goAnn = goAnnotations(info);
       const bc = base?.config.config ?? {};
       const labels = { ...bc.Labels, ...goAnn, ...opts.labels };
@@ -308,6 +308,8 @@ async function packToLayout(
   } catch (err) {
     await writer.abort();
     throw err;
+  } finally {
+    await baseSource?.close();
   }
 }
 

@@ -6,6 +6,8 @@ import { BLOCK, checksums, F, type Field, fieldBytes, fromUtf8 } from "./interna
 export interface TarReadEntry extends TarEntry {
   /** Byte offset of the header in the stream (the first header of the entry: its PAX or GNU long-name header when it has one). */
   offset: number;
+  /** Byte offset of the entry's content in the stream (after its header block). */
+  dataOffset: number;
   /** Raw name before normalisation. */
   rawPath: string;
   /** Problems such as "absolute path", "'..' component", "PAX record malformed". */
@@ -213,6 +215,7 @@ export async function readTar(
       mtime,
       size: type === "file" ? dataLen : 0,
       offset: start,
+      dataOffset: src.offset,
       rawPath,
       warnings,
     };

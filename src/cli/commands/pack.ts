@@ -24,7 +24,8 @@ Options:
   --label K=V           config label (repeatable)            --annotation K=V   manifest annotation
   --port P[/tcp]        exposed port (repeatable)            --stop-signal S
   --path /IN/IMAGE      the binary's path in the image (default /app/NAME)
-  --base oci:DIR[:TAG]  build on an existing image (layers kept, config merged, media types kept)
+  --base IMAGE          build on an existing image: oci:DIR[:TAG], oci-archive:FILE[:TAG] or
+                        docker-archive:FILE[:REPO:TAG] (layers kept, config merged, media types kept)
   --bundle-libs         copy the interpreter and the library closure (zerodep deps) into the image
   --libs-root DIR       where those libraries come from (default /)
   --force               write the image even if check says it will not run

@@ -1,0 +1,157 @@
+import { ParseError, UsageError, ZerodepError } from "../errors.js";
+import { checkDescriptor } from "../oci/descriptor.js";
+import { MediaType } from "../oci/media-types.js";
+import type { Descriptor, ImageConfig, Index, Manifest, Platform } from "../oci/types.js";
+import type { ImageSource } from "./source.js";
+
+/** One runnable image of a reference: its manifest, config and platform. */
+export interface ResolvedImage {
+  /** The manifest's descriptor (with the index entry's platform when it came from an index). */
+  descriptor: Descriptor;
+  manifest: Manifest;
+  config: ImageConfig;
+  platform: Platform;
+}
+
+const MAX_INDEX_DEPTH = 4;
+
+export function isIndexMediaType(t: string): boolean {
+  return t === MediaType.ociIndex || t === MediaType.dockerManifestList;
+}
+
+export function isManifestMediaType(t: string): boolean {
+  return t === MediaType.ociManifest || t === MediaType.dockerManifest;
+}
+
+/** "linux/arm64/v8" → Platform. UsageError PLATFORM_INVALID. */
+export function parsePlatform(s: string): Platform {
+  const parts = s.split("/");
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === "")) {
+    throw new UsageError("PLATFORM_INVALID", `platform "${s}": expected OS/ARCH[/VARIANT], e.g. linux/arm64`);
+  }
+  return parts.length === 3
+    ? { os: parts[0]!, architecture: parts[1]!, variant: parts[2]! }
+    : { os: parts[0]!, architecture: parts[1]! };
+}
+
+export function formatPlatform(p: Platform | undefined): string {
+  if (!p) return "(no platform)";
+  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ""}`;
+}
+
+/** Whether `have` satisfies `want` (arm64 without a variant is v8, as containerd normalises). */
+export function platformMatches(want: Platform, have: Platform): boolean {
+  if (want.os !== have.os || want.architecture !== have.architecture) return false;
+  if (want.variant === undefined || want.variant === have.variant) return true;
+  return want.architecture === "arm64" && want.variant === "v8" && have.variant === undefined;
+}
+
+/** Buildx attestation manifests and other unknown/unknown entries are not images to run or analyze. */
+export function isAttestation(d: Descriptor): boolean {
+  return (
+    d.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" ||
+    (d.platform?.os === "unknown" && d.platform?.architecture === "unknown")
+  );
+}
+
+/**
+ * The images a reference names: the one manifest, or every entry of its index (nested indexes followed,
+ * attestations skipped), narrowed to `platform` when given. ZerodepError PLATFORM_NOT_FOUND lists what
+ * exists. Manifests and configs are checked for the fields everything after relies on.
+ */
+export async function resolveImages(
+  src: ImageSource,
+  opts: { platform?: Platform | string; top?: Descriptor } = {},
+): Promise<ResolvedImage[]> {
+  const want = typeof opts.platform === "string" ? parsePlatform(opts.platform) : opts.platform;
+  const top = opts.top ?? (await src.resolve());
+  const found: ResolvedImage[] = [];
+  await collect(src, top, 0, found);
+  if (!want) return found;
+  const hits = found.filter((r) => platformMatches(want, r.platform));
+  if (hits.length === 0) {
+    throw new ZerodepError(
+      "PLATFORM_NOT_FOUND",
+      `${src.name}: no ${formatPlatform(want)} image; it has: ${found.map((r) => formatPlatform(r.platform)).join(", ") || "none"}`,
+    );
+  }
+  return hits;
+}
+
+/** Exactly one image: the only one, or the one for `platform`. AMBIGUOUS_PLATFORM when several remain. */
+export async function resolveImage(
+  src: ImageSource,
+  opts: { platform?: Platform | string; top?: Descriptor } = {},
+): Promise<ResolvedImage> {
+  const all = await resolveImages(src, opts);
+  if (all.length !== 1) {
+    throw new ZerodepError(
+      "AMBIGUOUS_PLATFORM",
+      `${src.name}: ${all.length} images (${all.map((r) => formatPlatform(r.platform)).join(", ")}); choose one with --platform`,
+    );
+  }
+  return all[0]!;
+}
+
+async function collect(src: ImageSource, d: Descriptor, depth: number, out: ResolvedImage[]): Promise<void> {
+  if (isIndexMediaType(d.mediaType)) {
+    if (depth >= MAX_INDEX_DEPTH) {
+      throw new ParseError(
+        "INDEX_TOO_DEEP",
+        `${src.name}: indexes nested more than ${MAX_INDEX_DEPTH} deep at ${d.digest}`,
+      );
+    }
+    const idx = await src.readJson<Index>(d);
+    if (!Array.isArray(idx?.manifests)) {
+      throw new ParseError(
+        "INDEX_INVALID",
+        `${src.name}: index ${d.digest}: manifests missing or not an array`,
+      );
+    }
+    for (const [i, m] of idx.manifests.entries()) {
+      const bad = checkDescriptor(m, `index ${d.digest} manifests[${i}]`);
+      if (bad) throw new ParseError("INDEX_INVALID", `${src.name}: ${bad}`);
+      if (isAttestation(m)) continue;
+      await collect(src, m, depth + 1, out);
+    }
+    return;
+  }
+  if (!isManifestMediaType(d.mediaType)) {
+    // Artifacts (signatures, SBOMs) beside images in an index are not images: skip them there, refuse them at the top.
+    if (depth > 0) return;
+    throw new ZerodepError(
+      "NOT_AN_IMAGE",
+      `${src.name}: ${d.digest} is ${d.mediaType}, neither an image manifest nor an index`,
+    );
+  }
+  const manifest = await src.readJson<Manifest>(d);
+  const where = `${src.name}: manifest ${d.digest}`;
+  if (typeof manifest !== "object" || manifest === null || !Array.isArray(manifest.layers)) {
+    throw new ParseError("MANIFEST_INVALID", `${where}: layers missing or not an array`);
+  }
+  const badConfig = checkDescriptor(manifest.config, "config");
+  if (badConfig) throw new ParseError("MANIFEST_INVALID", `${where}: ${badConfig}`);
+  for (const [i, l] of manifest.layers.entries()) {
+    const bad = checkDescriptor(l, `layers[${i}]`);
+    if (bad) throw new ParseError("MANIFEST_INVALID", `${where}: ${bad}`);
+  }
+  const config = await src.readJson<ImageConfig>(manifest.config);
+  if (typeof config !== "object" || config === null) {
+    throw new ParseError(
+      "CONFIG_INVALID",
+      `${src.name}: config ${manifest.config.digest} is not a JSON object`,
+    );
+  }
+  if (typeof config.config !== "object" || config.config === null) config.config = {};
+  const platform: Platform = {
+    os: typeof config.os === "string" ? config.os : (d.platform?.os ?? "unknown"),
+    architecture:
+      typeof config.architecture === "string" ? config.architecture : (d.platform?.architecture ?? "unknown"),
+    ...(typeof config.variant === "string"
+      ? { variant: config.variant }
+      : d.platform?.variant
+        ? { variant: d.platform.variant }
+        : {}),
+  };
+  out.push({ descriptor: d, manifest, config, platform });
+}

@@ -1,0 +1,25 @@
+import type { Descriptor } from "../oci/types.js";
+
+/**
+ * Where an image's blobs come from: an OCI layout directory, an oci-archive or docker-archive tar file,
+ * or a registry. The small core every medium implements (gcr's `partial` idea): everything else — the
+ * platform manifests, decompressed layer tars, the merged file tree — is derived from it in src/image/.
+ *
+ * Every blob read is verified while streaming: more or fewer bytes than the descriptor's size, or a
+ * different sha256, is a ParseError DIGEST_MISMATCH naming the digest; an absent blob is BLOB_MISSING.
+ */
+export interface ImageSource {
+  /** The reference as the user wrote it, for messages: "oci:/srv/img:v1", "docker-archive:app.tar". */
+  readonly name: string;
+  /** The top-level descriptor the reference names: a manifest or an index (manifest list). */
+  resolve(): Promise<Descriptor>;
+  /** The blob's bytes, streamed and verified against desc.size and desc.digest. */
+  blob(desc: Descriptor): AsyncIterable<Uint8Array>;
+  /** A small JSON blob (index, manifest, config), size-capped and verified. ParseError JSON_INVALID. */
+  readJson<T>(desc: Descriptor): Promise<T>;
+  /** Releases file handles or connections. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** JSON blobs (manifests, indexes, configs) larger than this are refused rather than buffered. */
+export const MAX_JSON_BYTES = 16 * 1024 * 1024;

@@ -1,0 +1,57 @@
+import { ParseError } from "../errors.js";
+import { DigestingStream } from "../oci/digest.js";
+import type { Descriptor } from "../oci/types.js";
+import { MAX_JSON_BYTES } from "./source.js";
+
+/**
+ * Passes `chunks` through while checking them against `desc`: stops reading at once when more bytes come
+ * than the descriptor says (a hostile or corrupt source can never make us read without bound), and throws
+ * ParseError DIGEST_MISMATCH at the end when the size or sha256 differ. `where` names the source.
+ */
+export async function* verifyBlob(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  desc: Descriptor,
+  where: string,
+): AsyncGenerator<Uint8Array> {
+  const ds = new DigestingStream();
+  for await (const chunk of chunks) {
+    ds.update(chunk);
+    if (ds.size > desc.size) break;
+    yield chunk;
+  }
+  if (ds.size !== desc.size) {
+    throw new ParseError(
+      "DIGEST_MISMATCH",
+      `${where}: blob ${desc.digest}: ${ds.size > desc.size ? `more than ${desc.size}` : `only ${ds.size}`} bytes, descriptor says ${desc.size}`,
+    );
+  }
+  if (ds.digest !== desc.digest) {
+    throw new ParseError("DIGEST_MISMATCH", `${where}: blob ${desc.digest}: content hashes to ${ds.digest}`);
+  }
+}
+
+/** Collects a verified JSON blob (bounded by MAX_JSON_BYTES) and parses it. ParseError BLOB_TOO_LARGE / JSON_INVALID. */
+export async function readJsonBlob<T>(
+  chunks: AsyncIterable<Uint8Array>,
+  desc: Descriptor,
+  where: string,
+): Promise<T> {
+  if (desc.size > MAX_JSON_BYTES) {
+    throw new ParseError(
+      "BLOB_TOO_LARGE",
+      `${where}: blob ${desc.digest}: ${desc.size} bytes is over the ${MAX_JSON_BYTES}-byte limit for JSON`,
+    );
+  }
+  const parts: Uint8Array[] = [];
+  for await (const c of chunks) parts.push(c);
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(parts))) as T;
+  } catch (e) {
+    throw new ParseError(
+      "JSON_INVALID",
+      `${where}: blob ${desc.digest} (${desc.mediaType}) is not valid JSON`,
+      undefined,
+      { cause: e },
+    );
+  }
+}

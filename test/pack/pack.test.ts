@@ -432,6 +432,26 @@ describe("zerodep pack: images run for real (podman + runc)", () => {
     assert.equal(raw.mediaType, "application/vnd.docker.distribution.manifest.v2+json");
     assert.equal(raw.config.mediaType, "application/vnd.docker.container.image.v1+json");
     assert.ok(raw.layers.every((l) => l.mediaType === "application/vnd.docker.image.rootfs.diff.tar.gzip"));
+    // Bases from archives: an oci-archive and the legacy docker-archive skopeo writes (uncompressed
+    // Docker layers, no OCI index), read in place; the result runs.
+    const ociArchive = join(work, "b-base-oci.tar");
+    const legacy = join(work, "b-base-legacy.tar");
+    run("skopeo", ["copy", "--quiet", `oci:${base}:glibc`, `oci-archive:${ociArchive}:glibc`]);
+    run("skopeo", ["copy", "--quiet", `oci:${base}:glibc`, `docker-archive:${legacy}:zd/base:glibc`]);
+    // The Docker-family result goes to a docker-archive: containers/image reads Docker manifests only
+    // from docker transports, never from an OCI layout's index.
+    for (const [i, spec] of [`oci-archive:${ociArchive}:glibc`, `docker-archive:${legacy}`].entries()) {
+      const o = i === 0 ? `oci:${join(work, "b-arch-0")}:t` : `docker-archive:${join(work, "b-arch-1.tar")}`;
+      const q = pack([fixture("go-cgo"), "--base", spec, "--out", o]);
+      assert.equal(q.code, 0, q.stderr);
+      const c = JSON.parse(run("skopeo", ["inspect", "--config", o]).stdout) as {
+        rootfs: { diff_ids: string[] };
+      };
+      assert.deepEqual(c.rootfs.diff_ids.slice(0, -1), baseCfg.rootfs.diff_ids, spec);
+      const rr = podman(o);
+      assert.equal(rr.code, 0, `${spec}: ${rr.stderr}`);
+      assert.match(rr.stdout, /hello from zerodep \(cgo\)/);
+    }
     // A base whose blob no longer matches its digest: a clear error naming the digest, nothing written.
     const bad = join(work, "b-bad");
     run("cp", ["-r", base, bad]);

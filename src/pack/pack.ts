@@ -58,6 +58,8 @@ export interface PackOptions {
   bundleLibs?: boolean;
   /** Root the libraries come from (default "/"). */
   libsRoot?: string;
+  /** Called while a layer is written with the uncompressed bytes done so far and the expected total. */
+  onProgress?: (p: { platform: string; done: number; total: number }) => void;
   /** Base image "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]" or "docker-archive:FILE[:REPO:TAG]": its layers are kept, its config merged, its media-type family kept. */
   base?: string;
   /** gzip level (default 6, as gzip(1)). */
@@ -215,6 +217,10 @@ async function packToLayout(
         files.map((f) => f.input),
         mtime,
         opts.gzipLevel ?? 6,
+        opts.onProgress
+          ? (done, total) =>
+              opts.onProgress!({ platform: `${platform.os}/${platform.architecture}`, done, total })
+          : undefined,
       );
       // The base's layers are copied as they are (each verified against its digest).
       for (const l of base?.layers ?? []) await writer.putBlob(base!.source.blob(l), l.digest);
@@ -433,12 +439,21 @@ async function bundledLibraries(
  * One layer: the tar is streamed once, hashed uncompressed (diff_id) and gzipped into the layout,
  * which hashes the compressed bytes. Nothing is held in memory beyond a chunk.
  */
-async function writeLayer(writer: LayoutWriter, inputs: TarInput[], mtime: number, level: number) {
+async function writeLayer(
+  writer: LayoutWriter,
+  inputs: TarInput[],
+  mtime: number,
+  level: number,
+  progress?: (done: number, total: number) => void,
+) {
   const raw = new DigestingStream();
   const tar = writeTar(prepareEntries(inputs, { mtime }));
+  // Content bytes plus a header block each: close enough to the tar size for a progress bar.
+  const total = inputs.reduce((a, i) => a + i.entry.size + 512, 1024);
   async function* counted() {
     for await (const chunk of tar) {
       raw.update(chunk);
+      progress?.(Math.min(raw.size, total), total);
       yield chunk;
     }
   }
@@ -458,8 +473,7 @@ function goAnnotations(info: InspectResult): Record<string, string> {
   const a: Record<string, string> = {};
   if (g.settings["vcs.revision"]) a["org.opencontainers.image.revision"] = g.settings["vcs.revision"];
   if (g.settings["vcs.time"]) a["org.opencontainers.image.created"] = g.settings["vcs.time"];
-  if (g.main && g.main.version && g.main.version !== "(devel)")
-    a["org.opencontainers.image.version"] = g.main.version;
+  if (g.main?.version && g.main.version !== "(devel)") a["org.opencontainers.image.version"] = g.main.version;
   const mod = g.main?.path ?? "";
   if (/^(github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)\/[^/]+\/[^/]+/.test(mod)) {
     a["org.opencontainers.image.source"] = `https://${mod.split("/").slice(0, 3).join("/")}`;

@@ -77,7 +77,7 @@ export class TreeRootFs implements RootFs {
     const b = x ? undefined : this.base?.tree.get(path);
     if (b && this.base && b.stat.kind === "file")
       return new BaseFileSource(this.base, b, `${this.description}:${path}`);
-    if (!x || x.input.entry.type !== "file")
+    if (x?.input.entry.type !== "file")
       throw new IoError("ENOENT", `${this.description}:${path}: no such file`);
     if (x.hostPath) return FileSource.open(x.hostPath);
     if (x.input.body instanceof Uint8Array)

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { UsageError, ZerodepError } from "../../errors.js";
 import { pack } from "../../pack/pack.js";
 import { type CliIO, EXIT } from "../io.js";
+import { ProgressBar } from "../progress.js";
 import { colorWanted, humanBytes, makeStyle } from "../style.js";
 
 export const packHelp = `Usage: zerodep pack BINARY... --out oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:REPO:TAG] [options]
@@ -89,6 +90,8 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
     if (kv.indexOf("=") <= 0) throw new UsageError("USAGE", `--env wants KEY=VALUE (got "${kv}")`);
   const st = makeStyle(!values["no-color"] && colorWanted(io.stderr.isTTY, io.env));
   let r: Awaited<ReturnType<typeof pack>>;
+  // A bar only on a TTY and only for layers worth watching (over 8 MiB).
+  const bar = io.stderr.isTTY ? new ProgressBar(io.stderr) : null;
   try {
     r = await pack({
       binaries: positionals,
@@ -111,8 +114,15 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
       libsRoot: values["libs-root"],
       sourceDateEpoch: sde === undefined ? 0 : Number(sde),
       log: io.stderr.isTTY ? (m) => io.stderr.write(st.dim(`${m}\n`)) : undefined,
+      onProgress: bar
+        ? (p) => {
+            if (p.total >= 8 << 20) bar.update(`${p.platform} layer`, p.done, p.total);
+          }
+        : undefined,
     });
+    bar?.finish();
   } catch (err) {
+    bar?.finish();
     // The safety net refusing is a verdict (exit 1), not bad input.
     if (err instanceof ZerodepError && err.code === "IMAGE_WILL_NOT_RUN") {
       io.stderr.write(`zerodep pack: ${err.message}\n`);

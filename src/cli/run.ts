@@ -90,6 +90,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       io.stderr.write(`zerodep ${cmd}: ${err.message}\n`);
       return EXIT.BAD_INPUT;
     }
+    // An operating-system error that no layer below wrapped (a full disk, a file-size limit, a
+    // vanished directory): still the user's environment, not our bug — one line, exit 3.
+    if (isSystemError(err)) {
+      io.stderr.write(`zerodep ${cmd}: ${err.message}\n`);
+      return EXIT.BAD_INPUT;
+    }
     throw err;
   }
 }
@@ -97,4 +103,14 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 function isParseArgsError(err: unknown): boolean {
   const code = (err as { code?: string })?.code ?? "";
   return code.startsWith("ERR_PARSE_ARGS");
+}
+
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return (
+    e instanceof Error &&
+    typeof e.code === "string" &&
+    /^E[A-Z0-9]+$/.test(e.code) &&
+    typeof e.syscall === "string"
+  );
 }

@@ -1,4 +1,4 @@
-import { ZerodepError } from "../errors.js";
+import { ParseError, ZerodepError } from "../errors.js";
 import { layerTar } from "../image/layer-stream.js";
 import { type MergedEntry, MergedTree } from "../image/merged-tree.js";
 import { openImage } from "../image/open.js";
@@ -55,7 +55,18 @@ export async function openBase(source: ImageSource, platform: Platform): Promise
   const tree = new MergedTree();
   for (const [i, layer] of manifest.layers.entries()) {
     try {
-      await readTar(layerTar(source, layer), (e) => tree.apply(i, e));
+      await readTar(layerTar(source, layer), (e) => {
+        // A base is copied into the new image as it is: refuse one that tries to leave the root
+        // rather than pass it on (runtimes clamp such entries, but nobody meant them).
+        if (e.warnings.includes("'..' component")) {
+          throw new ParseError(
+            "UNSAFE_PATH",
+            `entry ${JSON.stringify(e.rawPath)} at offset ${e.offset} climbs out of the root with '..'`,
+            e.offset,
+          );
+        }
+        tree.apply(i, e);
+      });
     } catch (err) {
       if (err instanceof ZerodepError)
         throw new ZerodepError(err.code, `${spec}: layer ${layer.digest}: ${err.message}`, { cause: err });

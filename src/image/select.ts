@@ -1,7 +1,11 @@
-import { ParseError, UsageError, ZerodepError } from "../errors.js";
+import { ParseError, ZerodepError } from "../errors.js";
 import { checkDescriptor } from "../oci/descriptor.js";
 import { MediaType } from "../oci/media-types.js";
+import { formatPlatform, parsePlatform, platformMatches } from "../oci/platform.js";
 import type { Descriptor, ImageConfig, Index, Manifest, Platform } from "../oci/types.js";
+
+export { formatPlatform, parsePlatform, platformMatches };
+
 import type { ImageSource } from "./source.js";
 
 /** One runnable image of a reference: its manifest, config and platform. */
@@ -21,29 +25,6 @@ export function isIndexMediaType(t: string): boolean {
 
 export function isManifestMediaType(t: string): boolean {
   return t === MediaType.ociManifest || t === MediaType.dockerManifest;
-}
-
-/** "linux/arm64/v8" → Platform. UsageError PLATFORM_INVALID. */
-export function parsePlatform(s: string): Platform {
-  const parts = s.split("/");
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === "")) {
-    throw new UsageError("PLATFORM_INVALID", `platform "${s}": expected OS/ARCH[/VARIANT], e.g. linux/arm64`);
-  }
-  return parts.length === 3
-    ? { os: parts[0]!, architecture: parts[1]!, variant: parts[2]! }
-    : { os: parts[0]!, architecture: parts[1]! };
-}
-
-export function formatPlatform(p: Platform | undefined): string {
-  if (!p) return "(no platform)";
-  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ""}`;
-}
-
-/** Whether `have` satisfies `want` (arm64 without a variant is v8, as containerd normalises). */
-export function platformMatches(want: Platform, have: Platform): boolean {
-  if (want.os !== have.os || want.architecture !== have.architecture) return false;
-  if (want.variant === undefined || want.variant === have.variant) return true;
-  return want.architecture === "arm64" && want.variant === "v8" && have.variant === undefined;
 }
 
 /** Buildx attestation manifests and other unknown/unknown entries are not images to run or analyze. */

@@ -10,6 +10,7 @@ import { checkDescriptor } from "./descriptor.js";
 import type { Digest } from "./digest.js";
 import { LayoutReader, REF_NAME } from "./layout.js";
 import { MediaType } from "./media-types.js";
+import { parsePlatform } from "./platform.js";
 import type { Descriptor, Index, Manifest, Platform } from "./types.js";
 
 /*
@@ -299,16 +300,6 @@ function fullyQualified(repo: string): string {
   const first = slash < 0 ? "" : repo.slice(0, slash);
   if (first !== "" && (first.includes(".") || first.includes(":") || first === "localhost")) return repo;
   return slash < 0 ? `docker.io/library/${repo}` : `docker.io/${repo}`;
-}
-
-function parsePlatform(s: string): { os: string; architecture: string; variant?: string } {
-  const parts = s.split("/");
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === "")) {
-    throw new UsageError("PLATFORM_INVALID", `platform "${s}": expected OS/ARCH[/VARIANT], e.g. linux/arm64`);
-  }
-  return parts.length === 3
-    ? { os: parts[0]!, architecture: parts[1]!, variant: parts[2]! }
-    : { os: parts[0]!, architecture: parts[1]! };
 }
 
 function isAttestation(d: Descriptor): boolean {

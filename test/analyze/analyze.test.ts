@@ -5,56 +5,15 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { analyze } from "../../src/analyze/analyze.js";
 import { fixture, needs } from "../helpers/env.js";
-import { buildImage, tarListing } from "./images.js";
-
-const PASSWD = "root:x:0:0:root:/root:/bin/sh\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n";
-const GROUP = "root:x:0:\nnonroot:x:65532:\n";
-const x = (n: number, c = "x") => c.repeat(n);
+import { buildWasteImage, tarListing } from "./images.js";
 
 describe("analyze: a three-layer image with known waste (GNU tar layers)", () => {
   const skip = needs({ tools: ["tar"], fixtures: ["go-static"] });
   test("exact figures, ours and dive's", { skip }, async (t) => {
     const work = mkdtempSync(join(tmpdir(), "zerodep-analyze-"));
     t.after(() => rmSync(work, { recursive: true, force: true }));
+    const img = await buildWasteImage(work);
     const hello = readFileSync(fixture("go-static"));
-    const img = await buildImage(
-      work,
-      "waste",
-      [
-        {
-          createdBy: "base",
-          files: {
-            "bin/sh": { content: x(1000), mode: 0o755 },
-            "etc/passwd": PASSWD,
-            "etc/group": GROUP,
-            "usr/bin/passwd": { content: x(500), mode: 0o4755 },
-            tmp: { dir: true, mode: 0o1777 },
-            "var/cache/apt/a.bin": x(3000),
-            "var/cache/apt/b.bin": x(2000),
-            "opt/data/one": x(400),
-            "opt/data/two": x(600),
-            "app/config.json": x(100),
-            "srv/secret": { content: x(50), mode: 0o600 },
-            "srv/ww": { content: x(10), mode: 0o666 },
-          },
-        },
-        {
-          createdBy: "RUN apt-get clean && add data",
-          emptyBefore: "ENV A=1",
-          files: { "app/config.json": x(250), "app/big.dat": x(5000), "var/cache/.wh.apt": "" },
-        },
-        {
-          createdBy: "COPY hello",
-          files: {
-            "app/.wh.big.dat": "",
-            "opt/data/.wh..wh..opq": "",
-            "opt/data/three": x(300),
-            "app/hello": { content: hello, mode: 0o755 },
-          },
-        },
-      ],
-      { User: "65532:65532", Entrypoint: ["/app/hello"] },
-    );
     // Independent figures: GNU tar's own listing of each layer.
     const listings = img.layers.map((l) => tarListing(l.tar));
     const content = listings.map((m) =>
@@ -121,6 +80,33 @@ describe("analyze: a three-layer image with known waste (GNU tar layers)", () =>
     );
     assert.equal(r.audit.goBinaries.length, 1);
     assert.equal(r.audit.entrypoint.resolved, "/app/hello");
-    console.log(JSON.stringify(r.findings, null, 1), r.audit.entrypoint);
+    assert.equal(r.audit.entrypoint.runnable, true);
+    assert.deepEqual(
+      r.findings.map((f) => f.code),
+      [
+        "UNREADABLE_FILES",
+        "SETUID_FILES",
+        "WORLD_WRITABLE",
+        "SHELL_PRESENT",
+        "WASTED_BYTES",
+        "UNSTRIPPED_BINARIES",
+      ],
+    );
+    // Per-layer changes: layer 1 rewrites config.json, adds big.dat (and its parents' metadata), deletes /var/cache/apt.
+    assert.deepEqual(r.layers[1]!.removedPaths, ["/var/cache/apt"]);
+    assert.deepEqual(r.layers[2]!.removedPaths, ["/app/big.dat"]);
+    assert.deepEqual(r.layers[2]!.opaqueDirs, ["/opt/data"]);
+    assert.deepEqual(r.layers[1]!.largestFiles, [
+      { path: "/app/big.dat", size: 5000 },
+      { path: "/app/config.json", size: 250 },
+    ]);
+    const ev = r.waste.events.map((e) => [e.path, e.reason, e.byLayer, e.bytes]);
+    assert.deepEqual(ev, [
+      ["/var/cache/apt", "deleted", 1, 5000],
+      ["/app/big.dat", "deleted", 2, 5000],
+      ["/opt/data/two", "opaque", 2, 600],
+      ["/opt/data/one", "opaque", 2, 400],
+      ["/app/config.json", "overwritten", 1, 100],
+    ]);
   });
 });

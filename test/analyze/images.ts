@@ -9,7 +9,7 @@ import { sha256 } from "../../src/oci/digest.js";
 import { LayoutWriter } from "../../src/oci/layout.js";
 import { MediaType } from "../../src/oci/media-types.js";
 import type { Descriptor, ImageConfig } from "../../src/oci/types.js";
-import { run } from "../helpers/env.js";
+import { fixture, run } from "../helpers/env.js";
 import { goArch } from "../oci/image-for-tests.js";
 
 export type FileSpec =
@@ -20,7 +20,9 @@ export type FileSpec =
   | { dir: true; mode?: number };
 
 export interface LayerSpec {
-  files: Record<string, FileSpec>;
+  files?: Record<string, FileSpec>;
+  /** A layer tar given byte for byte (hostile inputs GNU tar will not write). */
+  raw?: Uint8Array;
   createdBy?: string;
   /** A history entry with empty_layer: true before this layer (dive and we must skip it). */
   emptyBefore?: string;
@@ -83,7 +85,9 @@ export async function buildImage(
   const history: NonNullable<ImageConfig["history"]> = [];
   const diffIds: `sha256:${string}`[] = [];
   for (const [i, l] of layers.entries()) {
-    const tar = gnuTarLayer(work, `${name}-l${i}`, l.files);
+    let tar = join(work, `${name}-l${i}.tar`);
+    if (l.raw) writeFileSync(tar, l.raw);
+    else tar = gnuTarLayer(work, `${name}-l${i}`, l.files ?? {});
     const raw = readFileSync(tar);
     const blobBytes = opts.compress === false ? raw : gzipSync(raw);
     const b = await w.putBlob(blobBytes);
@@ -130,4 +134,54 @@ export function tarListing(tar: string): Map<string, { type: string; size: numbe
     out.set(path, { type: m[1]!, size: Number(m[2]) });
   }
   return out;
+}
+
+const PASSWD = "root:x:0:0:root:/root:/bin/sh\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n";
+const GROUP = "root:x:0:\nnonroot:x:65532:\n";
+export const fill = (n: number, c = "x") => c.repeat(n);
+
+/**
+ * The reference image with known waste: 100 bytes overwritten (config.json), a 5000-byte directory
+ * and a 5000-byte file deleted, 1000 bytes hidden by an opaque directory; a shell, a setuid file, a
+ * world-writable file, a sticky /tmp, a file only root can read; a static Go entrypoint run as 65532.
+ */
+export function buildWasteImage(work: string, name = "waste"): Promise<BuiltImage> {
+  return buildImage(
+    work,
+    name,
+    [
+      {
+        createdBy: "base",
+        files: {
+          "bin/sh": { content: fill(1000), mode: 0o755 },
+          "etc/passwd": PASSWD,
+          "etc/group": GROUP,
+          "usr/bin/passwd": { content: fill(500), mode: 0o4755 },
+          tmp: { dir: true, mode: 0o1777 },
+          "var/cache/apt/a.bin": fill(3000),
+          "var/cache/apt/b.bin": fill(2000),
+          "opt/data/one": fill(400),
+          "opt/data/two": fill(600),
+          "app/config.json": fill(100),
+          "srv/secret": { content: fill(50), mode: 0o600 },
+          "srv/ww": { content: fill(10), mode: 0o666 },
+        },
+      },
+      {
+        createdBy: "RUN apt-get clean && add data",
+        emptyBefore: "ENV A=1",
+        files: { "app/config.json": fill(250), "app/big.dat": fill(5000), "var/cache/.wh.apt": "" },
+      },
+      {
+        createdBy: "COPY hello",
+        files: {
+          "app/.wh.big.dat": "",
+          "opt/data/.wh..wh..opq": "",
+          "opt/data/three": fill(300),
+          "app/hello": { content: readFileSync(fixture("go-static")), mode: 0o755 },
+        },
+      },
+    ],
+    { User: "65532:65532", Entrypoint: ["/app/hello"] },
+  );
 }

@@ -68,7 +68,13 @@ test("an image built and unpacked by umoci: tar -tzvf, skopeo inspect and umoci 
     const bytes = lines.filter((x) => x.startsWith("-")).reduce((a, x) => a + Number(x.split(/\s+/)[2]), 0);
     assert.equal(r.layers[i]!.contentBytes, bytes, `layer ${i} bytes`);
     const wh = lines
-      .map((x) => x.split(/\s+/).slice(5).join(" ").replace(/^\.?\//, ""))
+      .map((x) =>
+        x
+          .split(/\s+/)
+          .slice(5)
+          .join(" ")
+          .replace(/^\.?\//, ""),
+      )
       .filter((p) => /(^|\/)\.wh\.[^/]+$/.test(p) && !p.endsWith(".wh..wh..opq"))
       .map((p) => `/${p.replace(/\.wh\.([^/]+)$/, "$1")}`)
       .sort();
@@ -76,8 +82,17 @@ test("an image built and unpacked by umoci: tar -tzvf, skopeo inspect and umoci 
   }
   assert.deepEqual([...r.layers[1]!.removedPaths].sort(), ["/data/sub", "/etc/x"]);
   assert.equal(r.waste.wastedBytes, 3000 + 3 + 100);
-  assert.deepEqual(r.waste.byReason, { overwritten: 100, deleted: 3003, opaque: 0, duplicate: 0, "replaced-by-directory": 0 });
-  assert.deepEqual(r.audit.setuid.map((s) => s.path), ["/bin/sh"]);
+  assert.deepEqual(r.waste.byReason, {
+    overwritten: 100,
+    deleted: 3003,
+    opaque: 0,
+    duplicate: 0,
+    "replaced-by-directory": 0,
+  });
+  assert.deepEqual(
+    r.audit.setuid.map((s) => s.path),
+    ["/bin/sh"],
+  );
   assert.deepEqual(r.audit.shells, ["/bin/sh"]);
   assert.deepEqual(r.audit.packageManagers, ["/usr/bin/apt"]);
 
@@ -89,11 +104,15 @@ test("an image built and unpacked by umoci: tar -tzvf, skopeo inspect and umoci 
     for (const n of readdirSync(d).sort()) {
       const st = lstatSync(join(d, n));
       const p = `${rel}/${n}`;
-      theirs.push(`${p} ${st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "file"} ${st.isFile() ? st.size : 0} ${(st.mode & 0o7777).toString(8)}`);
+      theirs.push(
+        `${p} ${st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "file"} ${st.isFile() ? st.size : 0} ${(st.mode & 0o7777).toString(8)}`,
+      );
       if (st.isDirectory()) walk(join(d, n), p);
     }
   };
   walk(root, "");
-  const ours = [...index.walk()].map((n) => `${nodePath(n)} ${n.kind} ${n.kind === "file" ? n.size : 0} ${n.mode.toString(8)}`);
+  const ours = [...index.walk()].map(
+    (n) => `${nodePath(n)} ${n.kind} ${n.kind === "file" ? n.size : 0} ${n.mode.toString(8)}`,
+  );
   assert.deepEqual(ours.sort(), theirs.sort());
 });

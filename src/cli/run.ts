@@ -3,6 +3,7 @@ import { UsageError, ZerodepError } from "../errors.js";
 import { analyzeHelp, runAnalyze } from "./commands/analyze.js";
 import { checkHelp, runCheck } from "./commands/check.js";
 import { depsHelp, runDeps } from "./commands/deps.js";
+import { diffHelp, runDiff } from "./commands/diff.js";
 import { inspectHelp, runInspect } from "./commands/inspect.js";
 import { packHelp, runPack } from "./commands/pack.js";
 import { runScan, scanHelp } from "./commands/scan.js";
@@ -42,6 +43,11 @@ const commands: Record<
     help: analyzeHelp,
     summary:
       "what is in an image, what it wastes (dive's and honest figures), whether it runs; --html report",
+  },
+  diff: {
+    run: runDiff,
+    help: diffHelp,
+    summary: "files (content, sizes, modes) and config changed between two images (container-diff)",
   },
 };
 

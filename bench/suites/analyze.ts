@@ -5,12 +5,27 @@
 // by GNU tar and gzip -6, put into an OCI layout by LayoutWriter; a last layer deletes /usr/share/doc
 // (waste). Built once into bench/out/analyze/ and reused.
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { buildConfig } from "../../src/oci/build.js";
 import { sha256 } from "../../src/oci/digest.js";
 import { MediaType } from "../../src/oci/media-types.js";
-import { type BenchContext, type SuiteReport, skipMessage, timingProblems, verdict } from "../internal/context.js";
+import {
+  type BenchContext,
+  type SuiteReport,
+  skipMessage,
+  timingProblems,
+  verdict,
+} from "../internal/context.js";
 import { findTool, median, round1, runOnce, type Timing, toolVersion } from "../internal/measure.js";
 import { formatMiB, formatRatio } from "../internal/table.js";
 
@@ -60,7 +75,10 @@ export function benchAnalyze(ctx: BenchContext): SuiteReport {
     let last = runOnce({ label, argv, env: ctx.env }, ctx.timeoutMs);
     for (let i = 0; i < ctx.runs; i++) {
       rmSync(timeFile, { force: true });
-      last = runOnce({ label, argv: gnuTime ? [gnuTime, "-v", "-o", timeFile, ...argv] : argv, env: ctx.env }, ctx.timeoutMs);
+      last = runOnce(
+        { label, argv: gnuTime ? [gnuTime, "-v", "-o", timeFile, ...argv] : argv, env: ctx.env },
+        ctx.timeoutMs,
+      );
       if (last.timedOut) timeouts++;
       runsMs.push(last.ms);
       if (gnuTime && existsSync(timeFile)) {
@@ -83,14 +101,26 @@ export function benchAnalyze(ctx: BenchContext): SuiteReport {
   };
   const ref = `oci:${layout}:bench`;
   const full = measure("zerodep analyze --json (full audit)", [...ctx.zerodep, "analyze", ref, "--json"]);
-  const lite = measure("zerodep analyze --no-audit --json", [...ctx.zerodep, "analyze", ref, "--no-audit", "--json"]);
+  const lite = measure("zerodep analyze --no-audit --json", [
+    ...ctx.zerodep,
+    "analyze",
+    ref,
+    "--no-audit",
+    "--json",
+  ]);
   const floor = measure("tar -tzvf each layer blob", [
     "sh",
     "-c",
     `for b in ${blobs.map((b) => `'${b}'`).join(" ")}; do ${tar} -tzvf "$b"; done >/dev/null`,
   ]);
   for (const m of [full, lite, floor]) {
-    report.rows.push([m.t.label, m.t.medianMs, m.t.minMs, m.t.maxMs, m.rssKiB === null ? "n/a" : formatMiB(m.rssKiB * 1024)]);
+    report.rows.push([
+      m.t.label,
+      m.t.medianMs,
+      m.t.minMs,
+      m.t.maxMs,
+      m.rssKiB === null ? "n/a" : formatMiB(m.rssKiB * 1024),
+    ]);
     report.notes.push(...timingProblems(m.t));
   }
   const ratio = full.t.medianMs / floor.t.medianMs;
@@ -133,7 +163,9 @@ function build(ctx: BenchContext, tar: string, dir: string, layout: string, stam
     for (const p of l.paths) walk(p);
     writeFileSync(list, `${files.join("\n")}\n`);
     const out = join(dir, `${l.name}.tar`);
-    const r = spawnSync(tar, ["--numeric-owner", "--sort=name", "-cf", out, "-C", "/", "-T", list], { stdio: "inherit" });
+    const r = spawnSync(tar, ["--numeric-owner", "--sort=name", "-cf", out, "-C", "/", "-T", list], {
+      stdio: "inherit",
+    });
     if (r.status !== 0 && r.status !== 1) throw new Error(`bench: tar failed for ${l.name}`);
     tars.push(out);
   }
@@ -179,10 +211,15 @@ function build(ctx: BenchContext, tar: string, dir: string, layout: string, stam
       os: "linux",
       config: { Entrypoint: ["/usr/bin/python3"], User: "65534" },
       rootfs: { type: "layers", diff_ids: diffIds },
-      history: [...LAYERS.map((l) => ({ created_by: `COPY ${l.paths.join(" ")}` })), { created_by: "RUN rm -rf /usr/share/doc" }],
+      history: [
+        ...LAYERS.map((l) => ({ created_by: `COPY ${l.paths.join(" ")}` })),
+        { created_by: "RUN rm -rf /usr/share/doc" },
+      ],
     }),
   );
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script, layout, cfg, ...gz], { stdio: "inherit" });
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script, layout, cfg, ...gz], {
+    stdio: "inherit",
+  });
   if (r.status !== 0) throw new Error("bench: writing the layout failed");
   for (const f of [...tars, ...gz]) rmSync(f, { force: true });
   writeFileSync(stamp, JSON.stringify({ tarBytes, compressedBytes }));

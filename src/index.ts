@@ -2,6 +2,28 @@
  * zerodep library entry point. Everything the CLI does is a typed function exported here.
  */
 
+// analyze / diff (issue #6)
+export { type AnalyzedImage, type AnalyzeOptions, analyze, analyzeSource } from "./analyze/analyze.js";
+export {
+  type ConfigChange,
+  DIFF_SCHEMA_VERSION,
+  type DiffResult,
+  diffImages,
+  type FileChange,
+} from "./analyze/diff.js";
+export { type DiveInefficiency, type DiveMetrics, DiveModel } from "./analyze/dive-model.js";
+export { auditElf, type ElfAudit } from "./analyze/elf-audit.js";
+export { FileIndex, type IndexNode, type WasteEvent, type WasteReason } from "./analyze/file-index.js";
+export { evaluateGates, type GateOptions, type GateResult } from "./analyze/gates.js";
+export { type GoPackageSize, type GoSizeReport, goPackageOf, goSizeByPackage } from "./analyze/go-size.js";
+export { ImageRootFs } from "./analyze/image-root-fs.js";
+export {
+  ANALYZE_SCHEMA_VERSION,
+  type AnalyzeResult,
+  type Finding,
+  type LayerReport,
+  type TreeNode,
+} from "./analyze/types.js";
 export type { BinaryLayout, LayoutSection, LayoutSegment } from "./binary/layout.js";
 export {
   CHECK_SCHEMA_VERSION,
@@ -9,6 +31,7 @@ export {
   type CheckProblem,
   type CheckResult,
   check,
+  checkSource,
 } from "./check/check.js";
 export { runCli } from "./cli/run.js";
 export { archName } from "./elf/constants.js";
@@ -63,5 +86,6 @@ export {
   sha256,
 } from "./oci/index.js";
 export { type PackOptions, type PackResult, pack } from "./pack/pack.js";
+export { renderHtmlReport, writeHtmlReport } from "./report/html.js";
 export { type DepsOptions, deps } from "./resolve/deps.js";
 export { type ScanOptions, scanTrees } from "./scan/scan.js";

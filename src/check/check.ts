@@ -2,7 +2,7 @@ import { arch as hostArch } from "node:os";
 import { ParseError } from "../errors.js";
 import { inspectSource } from "../inspect/inspect.js";
 import type { InspectResult } from "../inspect/types.js";
-import { FileSource } from "../io/reader.js";
+import { type ByteSource, FileSource } from "../io/reader.js";
 import { locationInRoot, openRoot } from "../resolve/deps.js";
 import { type DepNode, type LibraryCache, resolveDeps } from "../resolve/resolve.js";
 import { type RootFs, resolvePath } from "../resolve/root-fs.js";
@@ -72,11 +72,28 @@ const COMPAT: Record<string, string[]> = { amd64: ["386"], arm64: ["arm"] };
  * the binary itself cannot be read.
  */
 export async function check(file: string, opts: CheckOptions = {}): Promise<CheckResult> {
-  const fs = opts.rootFs ?? openRoot(opts.root);
   const location = opts.location ?? locationInRoot(file, opts.root);
-  const [tos, tarch] = (opts.platform ?? `linux/${GOARCH[hostArch()] ?? hostArch()}`).split("/");
   const src = FileSource.open(file);
   try {
+    return await checkSource(src, file, { ...opts, location });
+  } finally {
+    src.closeNow();
+  }
+}
+
+/**
+ * check() over bytes from any ByteSource — an entrypoint read from an image's layers, judged against
+ * that image's own file tree (`rootFs`). `name` is used in messages and as `path` in the result.
+ */
+export async function checkSource(
+  src: ByteSource,
+  file: string,
+  opts: CheckOptions & { location: string },
+): Promise<CheckResult> {
+  const fs = opts.rootFs ?? openRoot(opts.root);
+  const location = opts.location;
+  const [tos, tarch] = (opts.platform ?? `linux/${GOARCH[hostArch()] ?? hostArch()}`).split("/");
+  {
     const info = await inspectSource(src, file);
     if (info.error) throw new ParseError(info.errorCode ?? "PARSE", info.error);
     const res: CheckResult = {
@@ -136,8 +153,6 @@ export async function check(file: string, opts: CheckOptions = {}): Promise<Chec
     if (opts.strict) for (const q of p) if (q.severity === "warning") q.severity = "error";
     res.runnable = !p.some((q) => q.severity === "error");
     return res;
-  } finally {
-    src.closeNow();
   }
 }
 
@@ -206,7 +221,7 @@ function checkMode(fs: RootFs, location: string, p: CheckProblem[]): void {
 }
 
 /** A script: its #! interpreter must exist in the root. */
-async function checkScript(src: FileSource, fs: RootFs, p: CheckProblem[]): Promise<void> {
+async function checkScript(src: ByteSource, fs: RootFs, p: CheckProblem[]): Promise<void> {
   const head = new TextDecoder().decode(await src.read(0, Math.min(src.size, 256)));
   const m = /^#!\s*(\S+)/.exec(head);
   if (!m) {

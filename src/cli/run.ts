@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { UsageError, ZerodepError } from "../errors.js";
+import { analyzeHelp, runAnalyze } from "./commands/analyze.js";
 import { checkHelp, runCheck } from "./commands/check.js";
 import { depsHelp, runDeps } from "./commands/deps.js";
+import { diffHelp, runDiff } from "./commands/diff.js";
 import { inspectHelp, runInspect } from "./commands/inspect.js";
 import { packHelp, runPack } from "./commands/pack.js";
 import { runScan, scanHelp } from "./commands/scan.js";
@@ -35,6 +37,17 @@ const commands: Record<
     run: runDeps,
     help: depsHelp,
     summary: "shared-library closure as the loader resolves it in a root (ldd, lddtree)",
+  },
+  analyze: {
+    run: runAnalyze,
+    help: analyzeHelp,
+    summary:
+      "what is in an image, what it wastes (dive's and honest figures), whether it runs; --html report",
+  },
+  diff: {
+    run: runDiff,
+    help: diffHelp,
+    summary: "files (content, sizes, modes) and config changed between two images (container-diff)",
   },
 };
 

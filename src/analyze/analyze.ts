@@ -1,0 +1,316 @@
+import { createHash } from "node:crypto";
+import { ZerodepError } from "../errors.js";
+import { layerTar } from "../image/layer-stream.js";
+import { openImage } from "../image/open.js";
+import { formatPlatform, type ResolvedImage, resolveImage } from "../image/select.js";
+import type { ImageSource } from "../image/source.js";
+import { BufferSource } from "../io/reader.js";
+import type { Platform } from "../oci/types.js";
+import { readTar } from "../tar/reader.js";
+import { auditImage } from "./audit.js";
+import { DiveModel } from "./dive-model.js";
+import { auditElf, elfAuditError } from "./elf-audit.js";
+import { FileIndex, type IndexNode, nodePath, type WasteReason } from "./file-index.js";
+import { ImageRootFs, LayerFileLoader } from "./image-root-fs.js";
+import { buildTree } from "./tree-summary.js";
+import type { AnalyzeResult, LayerReport } from "./types.js";
+
+export interface AnalyzeOptions {
+  platform?: Platform | string;
+  /** Refuse a layer that decompresses beyond this (gzip bombs). Default 16 GiB. */
+  maxLayerBytes?: number;
+  /** ELF files larger than this are listed but not parsed (each is buffered once). Default 512 MiB. */
+  maxElfBytes?: number;
+  /** Skip the contents audit (ELF facts, check of the entrypoint): file index and waste only. */
+  noAudit?: boolean;
+  /** sha256 of every regular file's content (for diff). */
+  hashContents?: boolean;
+  /** Include the aggregated tree for the HTML report. */
+  tree?: boolean;
+  /** How many largest files / waste events / inefficiencies to list. Default 20 / 100 / 100. */
+  top?: number;
+  /** Progress (TTY only in the CLI). */
+  onProgress?: (m: { layer: number; layers: number; compressedBytes: number }) => void;
+}
+
+/** /etc files kept in memory during the pass (passwd, group, ld.so.cache… for the audit and check). */
+const CAPTURE_ETC_MAX = 8 * 1024 * 1024;
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+
+/** What one analysis pass produces besides the report: the index and a RootFs over it. */
+export interface AnalyzedImage {
+  result: AnalyzeResult;
+  index: FileIndex;
+  image: ResolvedImage;
+  rootFs: ImageRootFs;
+}
+
+/**
+ * `zerodep analyze IMAGE`: what is in an image, what it wastes, and whether its entrypoint runs. Opens
+ * the reference, analyzes one platform and closes it. See analyzeSource for the details.
+ */
+export async function analyze(spec: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+  const src = await openImage(spec);
+  try {
+    return (await analyzeSource(src, opts)).result;
+  } finally {
+    await src.close();
+  }
+}
+
+/**
+ * One streaming pass per layer (verified blob → decompress → tar headers; nothing extracted, no layer
+ * buffered): the merged file tree as an index of paths, exact waste accounting, dive's metrics, and
+ * per-layer facts. ELF files are recognised by their first bytes while streaming; each one is buffered
+ * (up to maxElfBytes) and parsed right there, and the facts are kept only while the file stays in the
+ * tree, so the audit needs no second pass. `check` of the entrypoint then reads the few files it needs
+ * back from their layers (ImageRootFs).
+ */
+export async function analyzeSource(src: ImageSource, opts: AnalyzeOptions = {}): Promise<AnalyzedImage> {
+  const img = await resolveImage(src, { platform: opts.platform });
+  const { manifest, config } = img;
+  const maxLayerBytes = opts.maxLayerBytes ?? 16 * 1024 ** 3;
+  const maxElf = opts.maxElfBytes ?? 512 * 1024 * 1024;
+  const top = opts.top ?? 20;
+  const index = new FileIndex();
+  const dive = new DiveModel();
+  const warnings: AnalyzeResult["warnings"] = [];
+  const warn = (layer: number, path: string, message: string) => {
+    if (warnings.length < 100) warnings.push({ layer, path, message });
+  };
+  const history = (config.history ?? []).filter((h) => h && typeof h === "object" && !h.empty_layer);
+  const layers: LayerReport[] = [];
+
+  for (const [i, desc] of manifest.layers.entries()) {
+    const h = history[i];
+    const lr: LayerReport = {
+      index: i,
+      digest: desc.digest,
+      mediaType: desc.mediaType,
+      compressedBytes: desc.size,
+      tarBytes: 0,
+      contentBytes: 0,
+      history: h
+        ? {
+            createdBy: typeof h.created_by === "string" ? h.created_by : null,
+            created: typeof h.created === "string" ? h.created : null,
+            comment: typeof h.comment === "string" ? h.comment : null,
+          }
+        : null,
+      entries: 0,
+      files: 0,
+      dirs: 0,
+      symlinks: 0,
+      hardlinks: 0,
+      added: 0,
+      modified: 0,
+      removed: 0,
+      opaqueDirs: [],
+      removedPaths: [],
+      wastedBytes: 0,
+      largestFiles: [],
+    };
+    const largest: { path: string; size: number }[] = [];
+    const stream = layerTar(src, desc, {
+      maxUncompressedBytes: maxLayerBytes,
+      onCompressedBytes: opts.onProgress
+        ? (n) => opts.onProgress!({ layer: i, layers: manifest.layers.length, compressedBytes: n })
+        : undefined,
+    });
+    const counted = (async function* () {
+      for await (const c of stream) {
+        lr.tarBytes += c.length;
+        yield c;
+      }
+    })();
+    try {
+      const r = await readTar(counted, async (e, body) => {
+        lr.entries++;
+        dive.add(e.path, e.size, e.type === "dir");
+        for (const w of e.warnings) warn(i, e.rawPath, w);
+        if (e.type === "file") {
+          lr.files++;
+          lr.contentBytes += e.size;
+        } else if (e.type === "dir") lr.dirs++;
+        else if (e.type === "symlink") lr.symlinks++;
+        else lr.hardlinks++;
+        const out = index.apply(i, e);
+        if (out.change === "added") lr.added++;
+        else if (out.change === "modified") lr.modified++;
+        else if (out.change === "removed") {
+          lr.removed++;
+          const t = `/${e.path.replace(/(^|\/)\.wh\.([^/]*)$/, "$1$2")}`;
+          if (lr.removedPaths.length < 50) lr.removedPaths.push(t);
+        } else if (out.change === "opaque") {
+          if (lr.opaqueDirs.length < 50)
+            lr.opaqueDirs.push(`/${e.path.slice(0, -".wh..wh..opq".length - 1)}`);
+        }
+        if (out.nothingBeneath)
+          warn(
+            i,
+            e.rawPath,
+            `${out.change === "opaque" ? "opaque whiteout" : "whiteout"} with nothing beneath it`,
+          );
+        if (out.danglingHardlink)
+          warn(i, e.rawPath, `hard link to ${JSON.stringify(e.linkname)}, which is not in the image`);
+        if (out.replacedParent)
+          warn(i, e.rawPath, `parent ${out.replacedParent} was not a directory (replaced)`);
+        if (e.type !== "file" || !out.node) return;
+        if (e.size > 0) {
+          if (largest.length < top || e.size > largest[largest.length - 1]!.size) {
+            largest.push({ path: `/${e.path}`, size: e.size });
+            largest.sort((a, b) => b.size - a.size);
+            if (largest.length > top) largest.pop();
+          }
+        }
+        await readBody(out.node, e.size, body);
+      });
+      if (r.endOffset === 0 && lr.entries === 0) warn(i, "", "empty layer (no tar data)");
+    } catch (err) {
+      if (err instanceof ZerodepError)
+        throw new ZerodepError(err.code, `${src.name}: layer ${i} (${desc.digest}): ${err.message}`, {
+          cause: err,
+        });
+      throw err;
+    }
+    dive.endLayer();
+    lr.largestFiles = largest;
+    layers.push(lr);
+  }
+
+  async function readBody(node: IndexNode, size: number, body: AsyncIterable<Uint8Array>): Promise<void> {
+    const path = nodePath(node);
+    const captureEtc = path.startsWith("/etc/") && size <= CAPTURE_ETC_MAX;
+    const wantElf = !opts.noAudit && size >= 52;
+    if (!captureEtc && !wantElf && !opts.hashContents) return;
+    const hash = opts.hashContents ? createHash("sha256") : null;
+    const parts: Uint8Array[] = [];
+    let have = 0;
+    let keep: boolean | null = captureEtc ? true : null;
+    for await (const c of body) {
+      hash?.update(c);
+      if (keep !== false) {
+        parts.push(c);
+        have += c.length;
+      }
+      if (keep === null && have >= 4) {
+        const head = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        keep = wantElf && ELF_MAGIC.every((b, k) => head[k] === b);
+        if (keep && size > maxElf) {
+          node.extra = {
+            ...node.extra,
+            elf: elfAuditError(`not parsed: ${size} bytes is over the ${maxElf}-byte limit`),
+          };
+          keep = false;
+        }
+        if (!keep) {
+          parts.length = 0;
+          if (!hash) return;
+        }
+      }
+    }
+    const extra: Record<string, unknown> = { ...node.extra };
+    if (hash) extra["sha256"] = hash.digest("hex");
+    if (keep && parts.length > 0) {
+      const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+      if (captureEtc) extra["bytes"] = bytes;
+      if (wantElf && ELF_MAGIC.every((b, k) => bytes[k] === b))
+        extra["elf"] = await auditElf(new BufferSource(bytes, path));
+    }
+    node.extra = extra;
+  }
+
+  // Every byte a layer shipped is either in the final tree or in a waste event: contentBytes = final + wasted.
+  for (const [l, b] of index.wastedByLayer.entries()) if (b && layers[l]) layers[l].wastedBytes = b;
+  const loader = new LayerFileLoader(src, manifest.layers, index, maxLayerBytes);
+  const rootFs = new ImageRootFs(index, loader, src.name);
+
+  let finalBytes = 0;
+  let finalFiles = 0;
+  let finalDirs = 0;
+  let finalSymlinks = 0;
+  const largestFinal: { path: string; size: number; layer: number }[] = [];
+  for (const n of index.walk()) {
+    if (n.kind === "file") {
+      finalFiles++;
+      finalBytes += n.shipped;
+      if (n.size > 0) largestFinal.push({ path: nodePath(n), size: n.size, layer: n.layer });
+    } else if (n.kind === "dir") finalDirs++;
+    else if (n.kind === "symlink") finalSymlinks++;
+  }
+  largestFinal.sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1));
+  const contentBytes = layers.reduce((a, l) => a + l.contentBytes, 0);
+  const byReason: Record<WasteReason, number> = {
+    overwritten: 0,
+    deleted: 0,
+    opaque: 0,
+    duplicate: 0,
+    "replaced-by-directory": 0,
+  };
+  for (const ev of index.waste) byReason[ev.reason] += ev.bytes;
+  const d = dive.result();
+  const c = config.config ?? {};
+  const strList = (v: unknown): string[] | null =>
+    Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : null;
+
+  const result: AnalyzeResult = {
+    schemaVersion: 1,
+    image: src.name,
+    digest: img.descriptor.digest,
+    platform: formatPlatform(img.platform),
+    created: typeof config.created === "string" ? config.created : null,
+    config: {
+      user: typeof c.User === "string" && c.User !== "" ? c.User : null,
+      entrypoint: strList(c.Entrypoint),
+      cmd: strList(c.Cmd),
+      env: strList(c.Env) ?? [],
+      workingDir: typeof c.WorkingDir === "string" && c.WorkingDir !== "" ? c.WorkingDir : null,
+    },
+    layers,
+    totals: {
+      layers: layers.length,
+      compressedBytes: layers.reduce((a, l) => a + l.compressedBytes, 0),
+      tarBytes: layers.reduce((a, l) => a + l.tarBytes, 0),
+      contentBytes,
+      finalBytes,
+      finalFiles,
+      finalDirs,
+      finalSymlinks,
+    },
+    waste: {
+      wastedBytes: index.wastedBytes,
+      wastedPercent: contentBytes === 0 ? 0 : index.wastedBytes / contentBytes,
+      efficiency: contentBytes === 0 ? 1 : finalBytes / contentBytes,
+      byReason,
+      events: [...index.waste].sort((a, b) => b.bytes - a.bytes).slice(0, 100),
+      dive: {
+        efficiency: d.efficiency,
+        wastedBytes: d.wastedBytes,
+        wastedUserPercent: d.wastedUserPercent,
+        sizeBytes: d.sizeBytes,
+        userSizeBytes: d.userSizeBytes,
+        inefficiencies: d.inefficiencies.slice(0, 100),
+        abortedLayers: d.abortedLayers,
+      },
+    },
+    largestFiles: largestFinal.slice(0, top),
+    audit: {
+      user: { configured: null, uid: null, gid: null, name: null, root: true },
+      entrypoint: { program: null, resolved: null, runnable: null, problems: [] },
+      elfFiles: [],
+      goBinaries: [],
+      shells: [],
+      packageManagers: [],
+      setuid: [],
+      setgid: [],
+      worldWritable: [],
+      stickyWorldWritableDirs: [],
+      unreadable: { count: 0, paths: [] },
+    },
+    findings: [],
+    warnings,
+  };
+  await auditImage(result, index, rootFs, img, { noCheck: opts.noAudit === true });
+  if (opts.tree) result.tree = buildTree(index);
+  return { result, index, image: img, rootFs };
+}

@@ -1,0 +1,217 @@
+/**
+ * dive's image metrics, reproduced so that users can compare (dive v0.12 `filetree.Efficiency` and
+ * `image.Analyze`; REFERENCE.md "dive's image metrics"). Only the definition is reproduced, including
+ * the parts users call wrong, so that the numbers match dive's on the same image:
+ *
+ * - Each layer is a tree of its tar entries; a parent without its own entry is a node with empty
+ *   metadata (size 0, not a directory). Opaque markers (`.wh..wh..opq`) are ignored entirely.
+ * - Only leaves of a layer's tree are scored. A leaf's size is its header size; a whiteout leaf
+ *   (`.wh.NAME`, scored under NAME) weighs 0 when NAME was a file and the sum of the sizes below it when
+ *   NAME was a directory (with its own directory entry) in the layers below.
+ * - Per path: cumulative size over layers and the smallest size seen. efficiency = Σ smallest / Σ
+ *   cumulative (1 when nothing was seen). wastedBytes = Σ cumulative over paths seen in two or more
+ *   layers — the copy that is kept included (dive#684), and a deleted directory's files, seen once,
+ *   count as no waste at all.
+ * - Layer size = Σ header sizes of the layer's entries; wastedUserPercent = wastedBytes / Σ sizes of
+ *   every layer but the first.
+ *
+ * One deliberate difference: when a whiteout names a path absent from the layers below, dive's tree
+ * walk fails and the rest of that layer (in name order) is not scored. We score it the same way up to
+ * that point and report the layer in `abortedLayers`, so the number is dive's and the cause is visible.
+ */
+
+interface DiveInfo {
+  size: number;
+  isDir: boolean;
+}
+
+interface DiveNode {
+  info: DiveInfo | null;
+  children: Map<string, DiveNode>;
+}
+
+export interface DiveInefficiency {
+  path: string;
+  cumulativeSize: number;
+  /** Layers the path was scored in (a whiteout counts as one). */
+  count: number;
+}
+
+export interface DiveMetrics {
+  efficiency: number;
+  wastedBytes: number;
+  /** wastedBytes / user size (every layer but the first); null when there are no user bytes. */
+  wastedUserPercent: number | null;
+  sizeBytes: number;
+  userSizeBytes: number;
+  /** Header-size sum per layer, as dive's layer table shows it. */
+  layerSizes: number[];
+  /** Paths seen in two or more layers, largest cumulative size first. */
+  inefficiencies: DiveInefficiency[];
+  /** Layers whose scoring dive stops early (a whiteout with nothing beneath it). */
+  abortedLayers: { layer: number; path: string }[];
+}
+
+const WH = ".wh.";
+const OPQ_PREFIX = ".wh..wh..";
+
+function emptyNode(): DiveNode {
+  return { info: null, children: new Map() };
+}
+
+/** Go's sort.Strings: byte order of the UTF-8 encoding. */
+function goLess(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+export class DiveModel {
+  private stacked: DiveNode = emptyNode();
+  private layer: DiveNode = emptyNode();
+  private layerIndex = 0;
+  private layerSize = 0;
+  private readonly paths = new Map<string, { cum: number; min: number; count: number }>();
+  private readonly layerSizes: number[] = [];
+  private readonly aborted: { layer: number; path: string }[] = [];
+
+  /** One tar entry of the current layer: its cleaned relative path, header size and directory flag. */
+  add(path: string, size: number, isDir: boolean): void {
+    this.layerSize += size;
+    if (path === ".") return;
+    let node = this.layer;
+    const parts = path.split("/");
+    for (let i = 0; i < parts.length; i++) {
+      const name = parts[i]!;
+      let next = node.children.get(name);
+      if (!next) {
+        if (name.startsWith(OPQ_PREFIX)) return;
+        next = emptyNode();
+        node.children.set(name, next);
+      }
+      node = next;
+      if (i === parts.length - 1) node.info = { size, isDir };
+    }
+  }
+
+  /** Scores the current layer against the layers below it, then stacks it. */
+  endLayer(): void {
+    const idx = this.layerIndex;
+    // dive looks whiteouts up in layers 0..idx-1 stacked; for the first layer, in that layer itself.
+    const lower = idx === 0 ? this.layer : this.stacked;
+    let stop = false;
+    const visit = (node: DiveNode, path: string[]): void => {
+      for (const name of [...node.children.keys()].sort(goLess)) {
+        if (stop) return;
+        const child = node.children.get(name)!;
+        visit(child, [...path, name]);
+        if (stop) return;
+        if (child.children.size > 0) continue;
+        let size = child.info?.size ?? 0;
+        let key = path.concat(name);
+        if (name.startsWith(WH)) {
+          key = path.concat(name.slice(WH.length));
+          const prev = lookup(lower, key);
+          if (!prev) {
+            this.aborted.push({ layer: idx, path: `/${key.join("/")}` });
+            stop = true;
+            return;
+          }
+          size = prev.info?.isDir ? subtreeSize(prev) : 0;
+        }
+        const p = `/${key.join("/")}`;
+        const d = this.paths.get(p);
+        if (!d) this.paths.set(p, { cum: size, min: size, count: 1 });
+        else {
+          d.cum += size;
+          if (size < d.min) d.min = size;
+          d.count++;
+        }
+      }
+    };
+    visit(this.layer, []);
+    if (idx === 0) this.stacked = cloneTree(this.layer);
+    stack(this.stacked, this.layer, []);
+    this.layerSizes.push(this.layerSize);
+    this.layer = emptyNode();
+    this.layerSize = 0;
+    this.layerIndex++;
+  }
+
+  result(): DiveMetrics {
+    let min = 0;
+    let cum = 0;
+    let wasted = 0;
+    const ineff: DiveInefficiency[] = [];
+    for (const [path, d] of this.paths) {
+      min += d.min;
+      cum += d.cum;
+      if (d.count >= 2) {
+        wasted += d.cum;
+        ineff.push({ path, cumulativeSize: d.cum, count: d.count });
+      }
+    }
+    ineff.sort((a, b) => b.cumulativeSize - a.cumulativeSize || (a.path < b.path ? -1 : 1));
+    const sizeBytes = this.layerSizes.reduce((a, b) => a + b, 0);
+    const userSizeBytes = sizeBytes - (this.layerSizes[0] ?? 0);
+    return {
+      efficiency: cum === 0 ? 1 : min / cum,
+      wastedBytes: wasted,
+      wastedUserPercent: userSizeBytes === 0 ? null : wasted / userSizeBytes,
+      sizeBytes,
+      userSizeBytes,
+      layerSizes: [...this.layerSizes],
+      inefficiencies: ineff,
+      abortedLayers: [...this.aborted],
+    };
+  }
+}
+
+function lookup(root: DiveNode, parts: string[]): DiveNode | null {
+  let n: DiveNode | undefined = root;
+  for (const p of parts) {
+    n = n.children.get(p);
+    if (!n) return null;
+  }
+  return n;
+}
+
+function subtreeSize(n: DiveNode): number {
+  let total = 0;
+  const st = [n];
+  while (st.length > 0) {
+    const x = st.pop()!;
+    total += x.info?.size ?? 0;
+    for (const c of x.children.values()) st.push(c);
+  }
+  return total;
+}
+
+function cloneTree(n: DiveNode): DiveNode {
+  const out: DiveNode = { info: n.info, children: new Map() };
+  for (const [k, c] of n.children) out.children.set(k, cloneTree(c));
+  return out;
+}
+
+/** dive's FileTree.Stack: children first; a whiteout removes its target, anything else overwrites metadata. */
+function stack(into: DiveNode, upper: DiveNode, path: string[]): void {
+  for (const name of [...upper.children.keys()].sort(goLess)) {
+    const child = upper.children.get(name)!;
+    const p = [...path, name];
+    stack(into, child, p);
+    if (name.startsWith(WH)) {
+      const target = [...path, name.slice(WH.length)];
+      const parent = lookup(into, path);
+      if (parent && target.length > 0) parent.children.delete(target[target.length - 1]!);
+      continue;
+    }
+    let n = into;
+    for (const c of p) {
+      let next = n.children.get(c);
+      if (!next) {
+        next = emptyNode();
+        n.children.set(c, next);
+      }
+      n = next;
+    }
+    n.info = child.info;
+  }
+}

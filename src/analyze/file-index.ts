@@ -1,0 +1,273 @@
+import { classifyLayerPath } from "../image/merged-tree.js";
+import type { EntryKind } from "../resolve/root-fs.js";
+import type { TarReadEntry } from "../tar/reader.js";
+
+/** Why bytes a layer shipped are not in the final file tree. */
+export type WasteReason =
+  /** A later layer wrote the same path. */
+  | "overwritten"
+  /** A whiteout (`.wh.NAME`) in a later layer deleted it, or a directory above it. */
+  | "deleted"
+  /** An opaque whiteout (`.wh..wh..opq`) in a later layer hid the directory's lower contents. */
+  | "opaque"
+  /** The same path appears twice in one layer: only the last copy counts. */
+  | "duplicate"
+  /** A later layer put something under it as if it were a directory, replacing it. */
+  | "replaced-by-directory";
+
+/** One event that dropped shipped bytes from the final tree: the top path removed and what it held. */
+export interface WasteEvent {
+  /** In-root path of the removed file or directory ("/var/lib/apt/lists"). */
+  path: string;
+  reason: WasteReason;
+  /** Layer whose entry caused the removal. */
+  byLayer: number;
+  /** Content bytes lost, and from which layers they came (index → bytes). */
+  bytes: number;
+  files: number;
+  fromLayers: Record<number, number>;
+}
+
+/** One path of the image's file tree. */
+export interface IndexNode {
+  name: string;
+  parent: IndexNode | null;
+  kind: EntryKind;
+  /** Logical size: content bytes for files (a hard link's is its target's), 0 otherwise. */
+  size: number;
+  /** Content bytes this entry carried in its layer tar (a hard link carries none). */
+  shipped: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  linkname?: string;
+  hardlink?: boolean;
+  /** Layer that provides it (for directories: the last layer that wrote or implied it). */
+  layer: number;
+  /** Layer whose tar holds the bytes (a hard link's target may be in a lower layer). */
+  dataLayer: number;
+  /** Created only as a parent of another entry (no header of its own). */
+  implicit?: boolean;
+  /** Path inside the layer tar where the bytes are (a hard link's target), without leading "/". */
+  layerPath: string;
+  children: Map<string, IndexNode> | null;
+  /** Per-file extras attached by the analysis (ELF facts, content hash). */
+  extra?: Record<string, unknown>;
+}
+
+export interface ApplyOutcome {
+  /** "added" (new path), "modified" (path existed below), or a whiteout/opaque action. */
+  change: "added" | "modified" | "removed" | "opaque" | "none";
+  /** Whiteout or opaque marker that found nothing to remove. */
+  nothingBeneath?: boolean;
+  /** Hard link whose target is not in the tree. */
+  danglingHardlink?: boolean;
+  /** A parent component was a file or symlink and was replaced by a directory. */
+  replacedParent?: string;
+  /** The node the entry created or updated. */
+  node?: IndexNode;
+}
+
+/**
+ * The merged file tree of an image as a trie, built one layer entry at a time in tar order, with exact
+ * accounting of every shipped byte that does not reach the final tree. A whiteout removes a subtree
+ * in time proportional to the subtree (each node is removed at most once), unlike a flat map that has
+ * to scan every path for a prefix.
+ */
+export class FileIndex {
+  readonly root: IndexNode = newNode("", null, "dir", -1);
+  readonly waste: WasteEvent[] = [];
+  wastedBytes = 0;
+  /** Bytes shipped per layer that did not survive, by source layer. */
+  readonly wastedByLayer: number[] = [];
+
+  constructor() {
+    this.root.implicit = true;
+  }
+
+  /** The node at an in-root absolute path ("/etc/passwd"), or undefined. */
+  get(path: string): IndexNode | undefined {
+    let n: IndexNode | undefined = this.root;
+    for (const c of path.split("/")) {
+      if (c === "") continue;
+      n = n.children?.get(c);
+      if (!n) return undefined;
+    }
+    return n;
+  }
+
+  /** Applies one entry of layer `layer` (image-spec "Applying Changesets"). */
+  apply(layer: number, e: TarReadEntry): ApplyOutcome {
+    if (e.path === ".") return { change: "none" };
+    const c = classifyLayerPath(e.path);
+    if (c.kind === "opaque") {
+      const dir = this.get(c.dir);
+      if (!dir || dir.kind !== "dir") return { change: "opaque", nothingBeneath: true };
+      const before = this.wastedBytes;
+      const removed = this.removeLower(dir, layer, "opaque", layer);
+      return { change: "opaque", nothingBeneath: removed === 0 && this.wastedBytes === before };
+    }
+    if (c.kind === "whiteout") {
+      const t = this.get(c.target);
+      if (!t || t === this.root) return { change: "removed", nothingBeneath: true };
+      if (t.layer < layer) this.remove(t, "deleted", layer);
+      else if (t.kind === "dir") this.removeLower(t, layer, "deleted", layer);
+      return { change: "removed" };
+    }
+    const out: ApplyOutcome = { change: "added" };
+    const parts = c.path.split("/").filter((p) => p !== "");
+    let parent = this.root;
+    for (const name of parts.slice(0, -1)) {
+      let next = parent.children!.get(name);
+      if (next && next.kind !== "dir") {
+        out.replacedParent = nodePath(next);
+        this.remove(next, "replaced-by-directory", layer);
+        next = undefined;
+      }
+      if (!next) {
+        next = newNode(name, parent, "dir", layer);
+        next.implicit = true;
+        next.mode = 0o755;
+        next.layerPath = parts.slice(0, parts.indexOf(name) + 1).join("/");
+        parent.children!.set(name, next);
+      }
+      parent = next;
+    }
+    const name = parts[parts.length - 1]!;
+    const existing = parent.children!.get(name);
+    const kind: EntryKind = e.type === "dir" ? "dir" : e.type === "symlink" ? "symlink" : "file";
+    if (existing) {
+      out.change =
+        existing.layer < layer && !(existing.implicit && existing.layer === layer) ? "modified" : "added";
+      if (existing.kind === "dir" && kind === "dir") {
+        // A directory over a directory only changes its metadata; its contents stay.
+        Object.assign(existing, {
+          mode: e.mode,
+          uid: e.uid,
+          gid: e.gid,
+          layer,
+          dataLayer: layer,
+          layerPath: e.path,
+        });
+        existing.implicit = false;
+        out.node = existing;
+        return out;
+      }
+      this.remove(
+        existing,
+        existing.layer === layer && !existing.implicit ? "duplicate" : "overwritten",
+        layer,
+      );
+    }
+    const n = newNode(name, parent, kind, layer);
+    n.mode = e.mode;
+    n.uid = e.uid;
+    n.gid = e.gid;
+    n.layerPath = e.path;
+    if (e.type === "file") {
+      n.size = e.size;
+      n.shipped = e.size;
+    } else if (e.type === "symlink") {
+      n.linkname = e.linkname ?? "";
+    } else if (e.type === "hardlink") {
+      n.hardlink = true;
+      n.linkname = e.linkname ?? "";
+      const t = this.get(`/${n.linkname}`);
+      if (!t || t.kind !== "file") out.danglingHardlink = true;
+      else {
+        n.size = t.size;
+        n.layerPath = t.layerPath;
+        n.dataLayer = t.dataLayer;
+        if (t.extra) n.extra = t.extra;
+      }
+    }
+    parent.children!.set(name, n);
+    out.node = n;
+    return out;
+  }
+
+  /** Removes a node and its subtree, accounting the shipped bytes as waste. */
+  private remove(n: IndexNode, reason: WasteReason, byLayer: number): void {
+    const ev: WasteEvent = { path: nodePath(n), reason, byLayer, bytes: 0, files: 0, fromLayers: {} };
+    this.collect(n, ev);
+    n.parent!.children!.delete(n.name);
+    this.record(ev);
+  }
+
+  /** Removes what lower layers put below `dir`, keeping entries of `layer` itself. Returns nodes removed. */
+  private removeLower(dir: IndexNode, layer: number, reason: WasteReason, byLayer: number): number {
+    let removed = 0;
+    for (const child of [...dir.children!.values()]) {
+      if (child.layer < layer) {
+        this.remove(child, reason, byLayer);
+        removed++;
+      } else if (child.kind === "dir") removed += this.removeLower(child, layer, reason, byLayer);
+    }
+    return removed;
+  }
+
+  private collect(n: IndexNode, ev: WasteEvent): void {
+    const stack = [n];
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      if (x.shipped > 0) {
+        ev.bytes += x.shipped;
+        ev.fromLayers[x.layer] = (ev.fromLayers[x.layer] ?? 0) + x.shipped;
+      }
+      if (x.kind === "file") ev.files++;
+      if (x.children) for (const c of x.children.values()) stack.push(c);
+    }
+  }
+
+  private record(ev: WasteEvent): void {
+    if (ev.files === 0 && ev.bytes === 0) return;
+    this.waste.push(ev);
+    this.wastedBytes += ev.bytes;
+    for (const [l, b] of Object.entries(ev.fromLayers)) {
+      const i = Number(l);
+      this.wastedByLayer[i] = (this.wastedByLayer[i] ?? 0) + b;
+    }
+  }
+
+  /** Every node below the root, depth first, children in byte order of their names. */
+  *walk(from: IndexNode = this.root): Generator<IndexNode> {
+    const stack: IndexNode[] = [from];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (n !== this.root) yield n;
+      if (n.children) {
+        const names = [...n.children.keys()].sort().reverse();
+        for (const k of names) stack.push(n.children.get(k)!);
+      }
+    }
+  }
+}
+
+function newNode(name: string, parent: IndexNode | null, kind: EntryKind, layer: number): IndexNode {
+  return {
+    name,
+    parent,
+    kind,
+    size: 0,
+    shipped: 0,
+    mode: 0,
+    uid: 0,
+    gid: 0,
+    layer,
+    dataLayer: layer,
+    layerPath: "",
+    children: kind === "dir" ? new Map() : null,
+  };
+}
+
+/** In-root absolute path of a node ("/" for the root). */
+export function nodePath(n: IndexNode): string {
+  const parts: string[] = [];
+  for (let x: IndexNode | null = n; x?.parent; x = x.parent) parts.push(x.name);
+  return `/${parts.reverse().join("/")}`;
+}
+
+/** Byte-wise string order (Go's sort.Strings on UTF-8), not the locale's. */
+export function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}

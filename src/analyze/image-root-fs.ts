@@ -1,0 +1,127 @@
+import { IoError, ZerodepError } from "../errors.js";
+import { layerTar } from "../image/layer-stream.js";
+import type { ImageSource } from "../image/source.js";
+import { BufferSource, type ByteSource, checkRange } from "../io/reader.js";
+import type { Descriptor } from "../oci/types.js";
+import type { EntryStat, RootFs } from "../resolve/root-fs.js";
+import { readTar } from "../tar/reader.js";
+import { type FileIndex, type IndexNode, nodePath } from "./file-index.js";
+
+/** Files larger than this are not read back from a layer for `check` (it reads headers and tables). */
+const MAX_READBACK = 512 * 1024 * 1024;
+/** What one extra pass over a layer may keep besides the requested file, for later opens. */
+const PREFETCH_BUDGET = 256 * 1024 * 1024;
+
+/**
+ * Reads file bytes back from the layers of an analysed image. Bytes captured during the analysis pass
+ * (small /etc files) are served from memory; anything else costs one more stream of its layer, during
+ * which every other file of that layer a check is likely to open next (ELF files and /etc, final copies
+ * only) is kept too, within a budget: checking an entrypoint costs at most one extra pass per layer.
+ */
+export class LayerFileLoader {
+  private readonly cache = new Map<string, Uint8Array>();
+  private readonly streamed = new Set<number>();
+
+  constructor(
+    private readonly src: ImageSource,
+    private readonly layers: Descriptor[],
+    private readonly index: FileIndex,
+    private readonly maxLayerBytes: number,
+  ) {}
+
+  async bytes(n: IndexNode): Promise<Uint8Array> {
+    const captured = n.extra?.["bytes"];
+    if (captured instanceof Uint8Array) return captured;
+    const key = `${n.dataLayer}\0${n.layerPath}`;
+    let b = this.cache.get(key);
+    if (b) return b;
+    if (n.size > MAX_READBACK) {
+      throw new IoError("FILE_TOO_LARGE", `${nodePath(n)}: ${n.size} bytes is over the read-back limit`);
+    }
+    if (!this.streamed.has(n.dataLayer)) await this.prefetch(n);
+    b = this.cache.get(key);
+    if (!b)
+      throw new ZerodepError("LAYER_FILE_MISSING", `${nodePath(n)}: not found again in layer ${n.dataLayer}`);
+    return b;
+  }
+
+  private async prefetch(want: IndexNode): Promise<void> {
+    const layer = want.dataLayer;
+    this.streamed.add(layer);
+    const wanted = new Set<string>([want.layerPath]);
+    let budget = PREFETCH_BUDGET;
+    for (const n of this.index.walk()) {
+      if (n.kind !== "file" || n.dataLayer !== layer || n.size > MAX_READBACK) continue;
+      const p = nodePath(n);
+      if ((n.extra?.["elf"] || p.startsWith("/etc/")) && n.size <= budget) {
+        wanted.add(n.layerPath);
+        budget -= n.size;
+      }
+    }
+    await readTar(
+      layerTar(this.src, this.layers[layer]!, { maxUncompressedBytes: this.maxLayerBytes }),
+      async (e, body) => {
+        if (e.type !== "file" || !wanted.has(e.path)) return;
+        const parts: Uint8Array[] = [];
+        for await (const c of body) parts.push(c);
+        // The last entry of a path in a layer is the one that counts (duplicates).
+        this.cache.set(`${layer}\0${e.path}`, Buffer.concat(parts));
+      },
+    );
+  }
+}
+
+/** A ByteSource over a file of the image, loaded on first read. */
+class LazyLayerSource implements ByteSource {
+  readonly size: number;
+  private data: Promise<Uint8Array> | null = null;
+  constructor(
+    private readonly loader: LayerFileLoader,
+    private readonly node: IndexNode,
+    readonly name: string,
+  ) {
+    this.size = node.size;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    this.data ??= this.loader.bytes(this.node);
+    const b = await this.data;
+    if (offset + length > b.length)
+      throw new IoError("EIO", `${this.name}: layer holds ${b.length} bytes, the header said ${this.size}`);
+    return b.subarray(offset, offset + length);
+  }
+  async close(): Promise<void> {}
+}
+
+/**
+ * The image's merged file tree as a RootFs, so that `check` (and deps) judge the entrypoint against
+ * exactly what the container will see, without extracting anything.
+ */
+export class ImageRootFs implements RootFs {
+  constructor(
+    private readonly index: FileIndex,
+    private readonly loader: LayerFileLoader,
+    readonly description: string,
+  ) {}
+
+  lstat(path: string): EntryStat | null {
+    const n = this.index.get(path);
+    if (!n) return null;
+    return { kind: n.kind, size: n.size, mode: n.mode, uid: n.uid, gid: n.gid };
+  }
+  readlink(path: string): string | null {
+    const n = this.index.get(path);
+    return n?.kind === "symlink" ? (n.linkname ?? null) : null;
+  }
+  readdir(path: string): string[] | null {
+    const n = this.index.get(path);
+    return n?.children ? [...n.children.keys()] : null;
+  }
+  open(path: string): ByteSource {
+    const n = this.index.get(path);
+    if (!n || n.kind !== "file") throw new IoError("ENOENT", `${this.description}:${path}: no such file`);
+    const captured = n.extra?.["bytes"];
+    if (captured instanceof Uint8Array) return new BufferSource(captured, `${this.description}:${path}`);
+    return new LazyLayerSource(this.loader, n, `${this.description}:${path}`);
+  }
+}

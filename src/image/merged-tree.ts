@@ -40,11 +40,14 @@ export interface MergedEntry {
 export class MergedTree {
   readonly entries = new Map<string, MergedEntry>();
 
-  /** Deletes `path` (when self) and everything below it. */
-  removeUnder(path: string, self: boolean): void {
+  /**
+   * Deletes `path` (when self) and everything below it — only what layers below `belowLayer` put there
+   * when it is given (an opaque marker hides the lower layers, not its own layer's earlier entries).
+   */
+  removeUnder(path: string, self: boolean, belowLayer = Number.POSITIVE_INFINITY): void {
     const prefix = path === "/" ? "/" : `${path}/`;
-    for (const p of [...this.entries.keys()])
-      if ((self && p === path) || p.startsWith(prefix)) this.entries.delete(p);
+    for (const [p, e] of [...this.entries])
+      if (((self && p === path) || p.startsWith(prefix)) && e.layer < belowLayer) this.entries.delete(p);
   }
 
   /** Applies one entry of layer `layer`, in tar order. */
@@ -52,7 +55,7 @@ export class MergedTree {
     if (e.path === ".") return;
     const c = classifyLayerPath(e.path);
     if (c.kind === "opaque") {
-      this.removeUnder(c.dir, false);
+      this.removeUnder(c.dir, false, layer);
       return;
     }
     if (c.kind === "whiteout") {

@@ -178,7 +178,7 @@ function build(ctx: BenchContext, tar: string, dir: string, layout: string, stam
   tars.push(wtar);
   let tarBytes = 0;
   let compressedBytes = 0;
-  const layers: { mediaType: string; digest: `sha256:${string}`; size: number }[] = [];
+  const _layers: { mediaType: string; digest: `sha256:${string}`; size: number }[] = [];
   const diffIds: `sha256:${string}`[] = [];
   const gz: string[] = [];
   for (const t of tars) {

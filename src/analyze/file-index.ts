@@ -102,7 +102,7 @@ export class FileIndex {
     const c = classifyLayerPath(e.path);
     if (c.kind === "opaque") {
       const dir = this.get(c.dir);
-      if (!dir || dir.kind !== "dir") return { change: "opaque", nothingBeneath: true };
+      if (dir?.kind !== "dir") return { change: "opaque", nothingBeneath: true };
       const before = this.wastedBytes;
       const removed = this.removeLower(dir, layer, "opaque", layer);
       return { change: "opaque", nothingBeneath: removed === 0 && this.wastedBytes === before };
@@ -173,7 +173,7 @@ export class FileIndex {
       n.hardlink = true;
       n.linkname = e.linkname ?? "";
       const t = this.get(`/${n.linkname}`);
-      if (!t || t.kind !== "file") out.danglingHardlink = true;
+      if (t?.kind !== "file") out.danglingHardlink = true;
       else {
         n.size = t.size;
         n.layerPath = t.layerPath;

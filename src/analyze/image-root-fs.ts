@@ -119,7 +119,7 @@ export class ImageRootFs implements RootFs {
   }
   open(path: string): ByteSource {
     const n = this.index.get(path);
-    if (!n || n.kind !== "file") throw new IoError("ENOENT", `${this.description}:${path}: no such file`);
+    if (n?.kind !== "file") throw new IoError("ENOENT", `${this.description}:${path}: no such file`);
     const captured = n.extra?.["bytes"];
     if (captured instanceof Uint8Array) return new BufferSource(captured, `${this.description}:${path}`);
     return new LazyLayerSource(this.loader, n, `${this.description}:${path}`);

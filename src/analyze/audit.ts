@@ -1,7 +1,7 @@
 import { checkSource } from "../check/check.js";
 import { ZerodepError } from "../errors.js";
 import { formatPlatform, type ResolvedImage } from "../image/select.js";
-import { resolvePath } from "../resolve/root-fs.js";
+import { type RootFs, resolvePath } from "../resolve/root-fs.js";
 import type { ElfAudit } from "./elf-audit.js";
 import { type FileIndex, nodePath } from "./file-index.js";
 import type { ImageRootFs } from "./image-root-fs.js";
@@ -273,28 +273,8 @@ async function checkEntrypoint(
     });
     return;
   }
-  const env: Record<string, string> = {};
-  for (const kv of c.env) {
-    const i = kv.indexOf("=");
-    if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  let candidates: string[];
-  if (program.includes("/")) {
-    candidates = [program.startsWith("/") ? program : `${c.workingDir ?? "/"}/${program}`];
-  } else {
-    candidates = (env["PATH"] ?? DEFAULT_PATH)
-      .split(":")
-      .filter((d) => d.startsWith("/"))
-      .map((d) => `${d}/${program}`);
-  }
-  let resolved: string | null = null;
-  for (const cand of candidates) {
-    const r = resolvePath(fs, cand);
-    if (r.ok && r.stat.kind === "file") {
-      resolved = r.path;
-      break;
-    }
-  }
+  const env = envMapOf(c.env);
+  const resolved = findProgram(fs, program, env, c.workingDir);
   e.resolved = resolved;
   const where = `entrypoint ${program}`;
   if (resolved === null) {
@@ -349,4 +329,41 @@ async function checkEntrypoint(
   }
   for (const p of e.problems)
     result.findings.push({ ...p, message: `${where}: ${p.message.replace(`${where}: `, "")}` });
+}
+
+/** The image's Env list as a map (later entries win, as runtimes apply them). */
+export function envMapOf(list: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf("=");
+    if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return env;
+}
+
+/**
+ * Where the runtime finds the program of an entrypoint inside the image: an absolute path as it is, a
+ * relative one under the working directory, a bare name along the image's PATH (runc's lookup); symlinks
+ * resolved inside the root. Null when nothing is there.
+ */
+export function findProgram(
+  fs: RootFs,
+  program: string,
+  env: Record<string, string>,
+  workingDir: string | null,
+): string | null {
+  let candidates: string[];
+  if (program.includes("/")) {
+    candidates = [program.startsWith("/") ? program : `${workingDir ?? "/"}/${program}`];
+  } else {
+    candidates = (env["PATH"] ?? DEFAULT_PATH)
+      .split(":")
+      .filter((d) => d.startsWith("/"))
+      .map((d) => `${d}/${program}`);
+  }
+  for (const cand of candidates) {
+    const r = resolvePath(fs, cand);
+    if (r.ok && r.stat.kind === "file") return r.path;
+  }
+  return null;
 }

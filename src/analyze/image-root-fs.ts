@@ -38,22 +38,27 @@ export class LayerFileLoader {
     if (n.size > MAX_READBACK) {
       throw new IoError("FILE_TOO_LARGE", `${nodePath(n)}: ${n.size} bytes is over the read-back limit`);
     }
-    if (!this.streamed.has(n.dataLayer)) await this.prefetch(n);
+    // First time in a layer: one pass that also keeps what a check is likely to open next. A file
+    // that pass did not foresee costs one more pass of its layer (correctness before speed).
+    await this.prefetch(n, !this.streamed.has(n.dataLayer));
     b = this.cache.get(key);
     if (!b)
       throw new ZerodepError("LAYER_FILE_MISSING", `${nodePath(n)}: not found again in layer ${n.dataLayer}`);
     return b;
   }
 
-  private async prefetch(want: IndexNode): Promise<void> {
+  private async prefetch(want: IndexNode, ahead: boolean): Promise<void> {
     const layer = want.dataLayer;
     this.streamed.add(layer);
     const wanted = new Set<string>([want.layerPath]);
-    let budget = PREFETCH_BUDGET;
-    for (const n of this.index.walk()) {
+    let budget = ahead ? PREFETCH_BUDGET : 0;
+    for (const n of ahead ? this.index.walk() : []) {
       if (n.kind !== "file" || n.dataLayer !== layer || n.size > MAX_READBACK) continue;
       const p = nodePath(n);
-      if ((n.extra?.["elf"] || p.startsWith("/etc/")) && n.size <= budget) {
+      // ELF files the analysis recognised, or (without the audit) names the loader will ask for.
+      const likely =
+        n.extra?.["elf"] || p.startsWith("/etc/") || /(^|\/)(ld-[^/]*|[^/]*\.so(\.[^/]*)?)$/.test(p);
+      if (likely && n.size <= budget) {
         wanted.add(n.layerPath);
         budget -= n.size;
       }

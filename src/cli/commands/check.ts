@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 import { type CheckResult, check } from "../../check/check.js";
+import { checkImage } from "../../check/check-image.js";
 import { UsageError } from "../../errors.js";
+import { parseImageRef } from "../../image/open.js";
 import { LibraryCache } from "../../resolve/resolve.js";
 import { formatProblems } from "../format-deps.js";
 import { type CliIO, EXIT, forEachFile, LineBuffer } from "../io.js";
@@ -8,12 +10,17 @@ import { colorWanted, makeStyle, type Style } from "../style.js";
 import { envOption, rootOption } from "./deps.js";
 
 export const checkHelp = `Usage: zerodep check FILE... [--root DIR | --target scratch] [--strict] [--json]
+       zerodep check IMAGE... [--platform OS/ARCH] [--env K=V] [--strict] [--json]
 
 Will this binary run there? A verdict with every problem found, each with a stable code, the error the
 program would hit, and the fix: missing interpreter (the scratch/Alpine "no such file or directory"),
 glibc binary on a musl root and the reverse, missing library, missing symbol version, wrong
 architecture or OS, and the runtime files a static binary looks for (CA certificates, zoneinfo,
 /etc/passwd and /etc/group, resolver files, NSS modules, a writable /tmp).
+
+An IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG]) is judged by its
+entrypoint (Entrypoint, else Cmd, found along the image's PATH) against the image's own file tree and
+Env, streamed from its layers without extracting anything.
 
 Options:
   --root DIR          the root file system (default /)
@@ -67,6 +74,16 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
       errorLine: (f, msg) => `${st.bold(f)}  ${st.red("error:")} ${msg}\n`,
     },
     async (f) => {
+      if (parseImageRef(f) !== null) {
+        if (values.root !== undefined || values.target !== undefined || values.as !== undefined)
+          throw new UsageError("USAGE", `check: ${f} is an image: --root, --target and --as apply to files`);
+        const r = await checkImage(f, {
+          platform: values.platform,
+          env,
+          strict: values.strict === true,
+        });
+        return { ok: r.runnable, text: values.json ? JSON.stringify(r) + "\n" : formatCheck(r, st) };
+      }
       const r = await check(f, {
         root,
         location: values.as,

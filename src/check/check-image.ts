@@ -1,0 +1,93 @@
+import { analyzeSource } from "../analyze/analyze.js";
+import { envMapOf, findProgram } from "../analyze/audit.js";
+import { openImage } from "../image/open.js";
+import { formatPlatform } from "../image/select.js";
+import type { ImageSource } from "../image/source.js";
+import type { Platform } from "../oci/types.js";
+import { type CheckResult, checkSource } from "./check.js";
+
+export interface CheckImageOptions {
+  /** Which platform of a multi-platform image (default: the only one, else an error naming them). */
+  platform?: Platform | string;
+  /** Environment added over the image's Env (what `docker run -e` would add). */
+  env?: Record<string, string>;
+  /** Runtime-file needs become errors. */
+  strict?: boolean;
+  /** Layers decompressing beyond this are refused (gzip bombs). */
+  maxLayerBytes?: number;
+  /** Opens the reference (default openImage); lets callers pass registry options. */
+  open?: (spec: string) => Promise<ImageSource>;
+}
+
+/** check's result for an image: the entrypoint judged against the image's own merged file tree. */
+export interface CheckImageResult extends CheckResult {
+  image: string;
+  /** Manifest digest of the platform checked. */
+  digest: string;
+  /** Entrypoint + Cmd as the runtime would start them. */
+  argv: string[];
+}
+
+/**
+ * `zerodep check IMAGE`: will this image's entrypoint run? The layers are streamed once to index the
+ * final file tree (nothing extracted); the program (Entrypoint, else Cmd, found along the image's PATH
+ * like runc does) and the loader, libraries and runtime files it needs are then read back from their
+ * layers and judged with the same rules as `check FILE --root DIR`, in the image's environment.
+ */
+export async function checkImage(spec: string, opts: CheckImageOptions = {}): Promise<CheckImageResult> {
+  const src = await (opts.open ?? openImage)(spec);
+  try {
+    const a = await analyzeSource(src, {
+      platform: opts.platform,
+      noAudit: true,
+      ...(opts.maxLayerBytes !== undefined ? { maxLayerBytes: opts.maxLayerBytes } : {}),
+    });
+    const c = a.result.config;
+    const argv = [...(c.entrypoint ?? []), ...(c.cmd ?? [])];
+    const env = { ...envMapOf(c.env), ...opts.env };
+    const platform = formatPlatform(a.image.platform);
+    const base = { image: spec, digest: a.result.digest, argv };
+    const program = argv[0];
+    const resolved = program === undefined ? null : findProgram(a.rootFs, program, env, c.workingDir);
+    if (program === undefined || resolved === null) {
+      const [os, arch] = platform.split("/");
+      return {
+        schemaVersion: 1,
+        path: program ?? "",
+        root: spec,
+        location: program ?? "",
+        runnable: false,
+        platform: { os: null, arch: null, variant: null },
+        target: { os: os ?? "linux", arch: arch ?? "unknown" },
+        problems: [
+          program === undefined
+            ? {
+                code: "NO_ENTRYPOINT",
+                severity: "error",
+                message: "neither Entrypoint nor Cmd is set: the image does not say what to run",
+                fix: 'set ENTRYPOINT ["/path/to/program"] (zerodep pack sets it to the binary)',
+              }
+            : {
+                code: "ENTRYPOINT_MISSING",
+                severity: "error",
+                message: `${program}: not found in the image${program.includes("/") ? "" : ` along PATH ${env["PATH"] ?? "(default)"}`}: the container fails with "no such file or directory"`,
+                fix: "copy the program into the image, or fix the path in ENTRYPOINT/CMD",
+              },
+        ],
+        needs: [],
+        deps: null,
+        ...base,
+      };
+    }
+    const r = await checkSource(a.rootFs.open(resolved), `${spec}:${resolved}`, {
+      rootFs: a.rootFs,
+      location: resolved,
+      env,
+      platform,
+      strict: opts.strict === true,
+    });
+    return { ...r, root: spec, ...base };
+  } finally {
+    await src.close();
+  }
+}

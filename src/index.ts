@@ -33,6 +33,7 @@ export {
   check,
   checkSource,
 } from "./check/check.js";
+export { type CheckImageOptions, type CheckImageResult, checkImage } from "./check/check-image.js";
 export { runCli } from "./cli/run.js";
 export { archName } from "./elf/constants.js";
 export { type ElfFile, readElf } from "./elf/elf-file.js";
@@ -54,6 +55,7 @@ export {
 } from "./image/select.js";
 export type { ImageSource } from "./image/source.js";
 export { inspectFile, inspectSource } from "./inspect/inspect.js";
+export { type InspectImageOptions, inspectImage } from "./inspect/inspect-image.js";
 export { sniffFormat } from "./inspect/other-formats.js";
 export {
   type DebugInfo,

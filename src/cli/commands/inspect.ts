@@ -1,16 +1,24 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../../errors.js";
+import { parseImageRef } from "../../image/open.js";
 import { inspectFile } from "../../inspect/inspect.js";
+import { inspectImage } from "../../inspect/inspect-image.js";
 import { formatInspect } from "../format-inspect.js";
 import { type CliIO, EXIT, LineBuffer } from "../io.js";
 import { colorWanted, makeStyle } from "../style.js";
 
 export const inspectHelp = `Usage: zerodep inspect FILE... [--json] [--verbose] [--sections]
+       zerodep inspect IMAGE... [--path IN_IMAGE_PATH]... [--platform OS/ARCH]
 
 What each binary is and needs, read from its bytes (never executed): format, arch, linkage,
 interpreter, NEEDED, RPATH/RUNPATH, libc and minimum glibc, hardening, debug info, Go build info.
 
+An IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG]) is read from its
+layers without extracting anything: by default the program its entrypoint starts, or each --path.
+
 Options:
+  --path P     with an IMAGE: inspect this file of the image (repeatable)
+  --platform P with an IMAGE index: which platform (os/arch[/variant])
   --json       JSON Lines, one object per file, in input order (schema: README "inspect --json")
   --verbose    all Go dependencies and build settings
   --sections   where the bytes go: the section table, largest first
@@ -26,6 +34,8 @@ export async function runInspect(args: string[], io: CliIO): Promise<number> {
       json: { type: "boolean" },
       verbose: { type: "boolean", short: "v" },
       sections: { type: "boolean" },
+      path: { type: "string", multiple: true },
+      platform: { type: "string" },
       "no-color": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -40,13 +50,23 @@ export async function runInspect(args: string[], io: CliIO): Promise<number> {
   const out = new LineBuffer(io.stdout);
   let failed = false;
   for (const p of positionals) {
-    const r = await inspectFile(p);
-    if (r.error) failed = true;
-    if (values.json) out.push(JSON.stringify(r) + "\n");
-    else
-      out.push(
-        formatInspect(r, st, { verbose: values.verbose === true, sections: values.sections === true }),
-      );
+    const isImage = parseImageRef(p) !== null;
+    if (!isImage && (values.path !== undefined || values.platform !== undefined))
+      throw new UsageError("USAGE", `inspect: --path and --platform apply to images; ${p} is a file`);
+    const results = isImage
+      ? await inspectImage(p, {
+          ...(values.path ? { paths: values.path } : {}),
+          ...(values.platform ? { platform: values.platform } : {}),
+        })
+      : [await inspectFile(p)];
+    for (const r of results) {
+      if (r.error) failed = true;
+      if (values.json) out.push(JSON.stringify(r) + "\n");
+      else
+        out.push(
+          formatInspect(r, st, { verbose: values.verbose === true, sections: values.sections === true }),
+        );
+    }
   }
   out.flush();
   return failed ? EXIT.BAD_INPUT : EXIT.OK;

@@ -1,0 +1,57 @@
+import { analyzeSource } from "../analyze/analyze.js";
+import { envMapOf, findProgram } from "../analyze/audit.js";
+import { ZerodepError } from "../errors.js";
+import { openImage } from "../image/open.js";
+import type { ImageSource } from "../image/source.js";
+import type { Platform } from "../oci/types.js";
+import { resolvePath } from "../resolve/root-fs.js";
+import { inspectSource } from "./inspect.js";
+import type { InspectResult } from "./types.js";
+
+export interface InspectImageOptions {
+  platform?: Platform | string;
+  /** In-image paths to inspect; default the entrypoint's program. */
+  paths?: string[];
+  /** Opens the reference (default openImage); lets callers pass registry options. */
+  open?: (spec: string) => Promise<ImageSource>;
+}
+
+/**
+ * `zerodep inspect IMAGE`: the same facts as `inspect FILE` for files inside an image — by default the
+ * program its entrypoint starts — read from the layers without extracting anything. Each result's
+ * `path` is "IMAGE:/in/image/path". A path that is absent gives a result with `error` (like a missing
+ * file), not an exception.
+ */
+export async function inspectImage(spec: string, opts: InspectImageOptions = {}): Promise<InspectResult[]> {
+  const src = await (opts.open ?? openImage)(spec);
+  try {
+    const a = await analyzeSource(src, { platform: opts.platform, noAudit: true });
+    const c = a.result.config;
+    let paths = opts.paths;
+    if (!paths || paths.length === 0) {
+      const program = [...(c.entrypoint ?? []), ...(c.cmd ?? [])][0];
+      if (program === undefined)
+        throw new ZerodepError("NO_ENTRYPOINT", `${spec}: no Entrypoint or Cmd; name a file with --path`);
+      const found = findProgram(a.rootFs, program, envMapOf(c.env), c.workingDir);
+      paths = [found ?? program];
+    }
+    const out: InspectResult[] = [];
+    for (const p of paths) {
+      const r = resolvePath(a.rootFs, p.startsWith("/") ? p : `/${p}`);
+      if (!r.ok || r.stat.kind !== "file") {
+        const res = await inspectSource(
+          { name: `${spec}:${p}`, size: 0, read: async () => new Uint8Array(0), close: async () => {} },
+          `${spec}:${p}`,
+        );
+        res.error = `${spec}:${p}: no such file in the image`;
+        res.errorCode = "ENOENT";
+        out.push(res);
+        continue;
+      }
+      out.push(await inspectSource(a.rootFs.open(r.path), `${spec}:${r.path}`));
+    }
+    return out;
+  } finally {
+    await src.close();
+  }
+}

@@ -24,6 +24,8 @@ export class Authenticator {
   #credential: Credential | undefined | null = null; // null: not looked up yet
   #refreshToken: string | undefined;
   readonly #tokens = new Map<string, CachedToken>();
+  /** Token fetches under way, so concurrent uploads needing the same scopes share one request. */
+  readonly #pending = new Map<string, Promise<CachedToken>>();
   readonly #now: () => number;
 
   constructor(
@@ -71,7 +73,12 @@ export class Authenticator {
       const key = [...new Set(scopes)].sort().join(" ");
       const hit = this.#tokens.get(key);
       if (hit && hit.expiresAt - 10_000 > this.#now()) return `Bearer ${hit.value}`;
-      const t = await this.#fetchToken(c, [...new Set(scopes)].sort());
+      let p = this.#pending.get(key);
+      if (!p) {
+        p = this.#fetchToken(c, [...new Set(scopes)].sort()).finally(() => this.#pending.delete(key));
+        this.#pending.set(key, p);
+      }
+      const t = await p;
       this.#tokens.set(key, t);
       return `Bearer ${t.value}`;
     }

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { cliPath } from "../helpers/cli.js";
 
 /**
@@ -40,5 +40,18 @@ export function zerodepAsync(
       resolve({ code, stdout, stderr, ...(json !== undefined ? { json } : {}) });
     });
     child.stdin.end(opts.input ?? "");
+  });
+}
+
+/**
+ * An anchor tool (skopeo) run without blocking the event loop: against the token registry it must
+ * reach the issuer that lives in this process. Rejects with stderr on failure; killed after 60 s.
+ */
+export function runAsync(cmd: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { encoding: "utf8", timeout: 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(" ")}: ${err.message}\n${stderr}`));
+      else resolve({ stdout, stderr });
+    });
   });
 }

@@ -74,6 +74,16 @@ export class RegistryImageSource implements ImageSource {
           kind,
         );
         let toSkip = skip;
+        // A length that cannot be this blob's is a wrong answer, not a broken connection: no retry.
+        const len = res.header("content-length");
+        const want = desc.size - received + skip;
+        if (len !== undefined && /^\d+$/.test(len) && Number(len) !== want) {
+          res.body.destroy();
+          throw new ParseError(
+            "DIGEST_MISMATCH",
+            `${this.name}: blob ${desc.digest}: the registry sends ${len} bytes, the descriptor says ${want}`,
+          );
+        }
         try {
           for await (const chunk of res.body as AsyncIterable<Buffer>) {
             let c: Uint8Array = chunk;

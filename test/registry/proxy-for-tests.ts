@@ -8,6 +8,7 @@ export type Fault =
   | { kind: "status"; status: number; headers?: Record<string, string> }
   | { kind: "drop-request-after"; bytes: number }
   | { kind: "drop-response-after"; bytes: number }
+  | { kind: "corrupt-response" }
   | { kind: "stall" };
 
 export interface Seen {
@@ -22,7 +23,7 @@ export interface TestProxy {
   host: string;
   seen: Seen[];
   /** Decides per request (called in order); undefined forwards it untouched. */
-  fault: (req: { method: string; url: string; index: number }) => Fault | undefined;
+  fault: (req: { method: string; url: string; index: number; range?: string }) => Fault | undefined;
   close(): Promise<void>;
 }
 
@@ -33,7 +34,12 @@ export async function startProxy(targetPort: number): Promise<TestProxy> {
     const rec: Seen = { method: req.method ?? "", url: req.url ?? "" };
     if (req.headers.range) rec.range = String(req.headers.range);
     seen.push(rec);
-    const f = proxy.fault({ method: rec.method, url: rec.url, index: seen.length - 1 });
+    const f = proxy.fault({
+      method: rec.method,
+      url: rec.url,
+      index: seen.length - 1,
+      ...(rec.range ? { range: rec.range } : {}),
+    });
     if (f) rec.fault = f.kind;
     if (f?.kind === "status") {
       req.resume();
@@ -53,6 +59,18 @@ export async function startProxy(targetPort: number): Promise<TestProxy> {
       (ur) => {
         rec.status = ur.statusCode;
         res.writeHead(ur.statusCode ?? 502, ur.headers);
+        if (f?.kind === "corrupt-response") {
+          let first = true;
+          ur.on("data", (c: Buffer) => {
+            if (first && c.length > 0) {
+              c[0] = c[0]! ^ 0xff;
+              first = false;
+            }
+            res.write(c);
+          });
+          ur.on("end", () => res.end());
+          return;
+        }
         if (f?.kind === "drop-response-after") {
           let n = 0;
           ur.on("data", (c: Buffer) => {

@@ -55,7 +55,10 @@ export function parseChallenges(header: string): Challenge[] {
         i++; // closing quote
         value = v;
       } else {
-        value = token();
+        // Unquoted: up to the next comma or blank (lenient: a realm URL's ":" and "/" are not token chars).
+        const s = i;
+        while (i < n && header[i] !== "," && header[i] !== " " && header[i] !== "\t") i++;
+        value = header.slice(s, i);
       }
       current.params[name.toLowerCase()] = value;
       continue;

@@ -111,6 +111,7 @@ export async function copyImage(
       let sent = 0;
       const action = await sink.putBlob(d, () => src.blob(d), {
         ...(opts.origin ? { origin: opts.origin } : {}),
+        ...(src.unverifiedBlob ? { openUnverified: () => src.unverifiedBlob!(d) } : {}),
         onProgress: (n) => {
           sent = n;
           emit({ type: "blob-progress", digest: d.digest, bytes: n, size: d.size });

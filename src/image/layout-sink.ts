@@ -1,5 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { ParseError } from "../errors.js";
 import { parseArchiveDest, writeDockerArchive, writeOciArchive } from "../oci/archive.js";
 import { LayoutWriter } from "../oci/layout.js";
 import type { Descriptor } from "../oci/types.js";
@@ -33,7 +34,13 @@ export class LayoutImageSink implements ImageSink {
         yield c;
       }
     };
-    await this.writer.putBlob(counted(), desc.digest);
+    const got = await this.writer.putBlob(counted(), desc.digest);
+    if (got.size !== desc.size) {
+      throw new ParseError(
+        "DIGEST_MISMATCH",
+        `blob ${desc.digest}: ${got.size} bytes, the descriptor says ${desc.size}`,
+      );
+    }
     return "written";
   }
 

@@ -21,7 +21,12 @@ export interface ImageSink {
   putBlob(
     desc: Descriptor,
     open: () => AsyncIterable<Uint8Array>,
-    opts: { origin?: BlobOrigin; onProgress?: (sent: number) => void },
+    opts: {
+      origin?: BlobOrigin;
+      onProgress?: (sent: number) => void;
+      /** The same bytes without the source's digest check, for sinks that check it themselves. */
+      openUnverified?: () => AsyncIterable<Uint8Array>;
+    },
   ): Promise<BlobAction>;
   /** A manifest or index, exact bytes; `top` for the one the destination reference names. */
   putManifest(desc: Descriptor, bytes: Uint8Array, top: boolean): Promise<void>;

@@ -57,6 +57,14 @@ export class RegistryImageSource implements ImageSource {
     return verifyBlob(this.#download(desc, kind), desc, this.name);
   }
 
+  unverifiedBlob(desc: Descriptor): AsyncIterable<Uint8Array> {
+    const cached = this.#manifests.get(desc.digest);
+    if (cached) return [cached] as unknown as AsyncIterable<Uint8Array>;
+    const kind =
+      isManifestMediaType(desc.mediaType) || isIndexMediaType(desc.mediaType) ? "manifests" : "blobs";
+    return this.#download(desc, kind);
+  }
+
   async readJson<T>(desc: Descriptor): Promise<T> {
     return readJsonBlob<T>(this.blob(desc), desc, this.name);
   }

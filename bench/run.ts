@@ -1,4 +1,4 @@
-// Benchmark entry point (`npm run bench`, or `node dist/bench/run.js [--only scan|inspect|memory|deps|pack|analyze]`).
+// Benchmark entry point (`npm run bench`, or `node dist/bench/run.js [--only scan|inspect|memory|deps|pack|analyze|registry]`).
 // The only bench file that touches the process: argv, env and the exit code. It measures whatever is
 // built in dist/ right now, prints one table per suite to stdout, progress and skips to stderr, and
 // writes bench/out/results.json. It asserts nothing about speed: this is a measurement, not a test.
@@ -14,6 +14,7 @@ import { benchDeps } from "./suites/deps.js";
 import { benchInspect } from "./suites/inspect.js";
 import { benchMemory } from "./suites/memory.js";
 import { benchPack } from "./suites/pack.js";
+import { benchRegistry } from "./suites/registry.js";
 import { benchScan } from "./suites/scan.js";
 
 const SUITES = {
@@ -23,10 +24,11 @@ const SUITES = {
   deps: benchDeps,
   pack: benchPack,
   analyze: benchAnalyze,
+  registry: benchRegistry,
 } as const satisfies Record<SuiteReport["name"], (ctx: BenchContext) => SuiteReport>;
 type SuiteName = keyof typeof SUITES;
 
-const HELP = `Usage: node dist/bench/run.js [--only scan|inspect|memory|deps|pack|analyze]... [--runs N] [--timeout S]
+const HELP = `Usage: node dist/bench/run.js [--only scan|inspect|memory|deps|pack|analyze|registry]... [--runs N] [--timeout S]
 
 Times the built CLI (dist/src/cli/main.js) against its anchor tools on this host:
   scan     zerodep scan vs scanelf -R over /usr/bin /usr/lib /usr/libexec /usr/sbin
@@ -35,6 +37,7 @@ Times the built CLI (dist/src/cli/main.js) against its anchor tools on this host
   deps     zerodep deps on every dynamically linked ELF in /usr/bin vs lddtree, one call each
   pack     zerodep pack of a ~50 MB static Go binary vs gzip -6/-1 of it; peak RSS on a ~500 MB one
   analyze  zerodep analyze of a ~300 MB image vs tar -tzvf over the same layer blobs; peak RSS
+  registry zerodep push/pull of a 100 MB layer vs skopeo copy, local docker-registry; peak RSS
 
 Options:
   --only NAME   run only this suite (repeatable, or comma-separated)

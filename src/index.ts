@@ -41,10 +41,13 @@ export { type ElfHeader, isElf, parseElfHeader } from "./elf/header.js";
 export { compareDotted, minimumGlibc, type VersionDef, type VersionNeed } from "./elf/versions.js";
 export { IoError, ParseError, UsageError, ZerodepError } from "./errors.js";
 export { ArchiveImageSource } from "./image/archive-source.js";
+// Registries (issue #5): references, auth, the push protocol, and copy between any two media.
+export { type CopyEvent, type CopyOptions, type CopyResult, copyImage } from "./image/copy.js";
 export { compressionOf, layerTar } from "./image/layer-stream.js";
+export { ArchiveImageSink, LayoutImageSink } from "./image/layout-sink.js";
 export { LayoutImageSource } from "./image/layout-source.js";
 export { classifyLayerPath, type MergedEntry, MergedTree } from "./image/merged-tree.js";
-export { type ImageRef, openImage, parseImageRef } from "./image/open.js";
+export { type ImageRef, type OpenImageOptions, openImage, parseImageRef } from "./image/open.js";
 export {
   formatPlatform,
   parsePlatform,
@@ -53,6 +56,7 @@ export {
   resolveImage,
   resolveImages,
 } from "./image/select.js";
+export type { BlobAction, BlobOrigin, ImageSink } from "./image/sink.js";
 export type { ImageSource } from "./image/source.js";
 export { inspectFile, inspectSource } from "./inspect/inspect.js";
 export { type InspectImageOptions, inspectImage } from "./inspect/inspect-image.js";
@@ -88,6 +92,33 @@ export {
   sha256,
 } from "./oci/index.js";
 export { type PackOptions, type PackResult, pack } from "./pack/pack.js";
+export { type FetchedManifest, getManifest, putManifest } from "./registry/api.js";
+export { type Challenge, parseChallenges } from "./registry/challenge.js";
+export { RegistryClient, RegistrySession } from "./registry/client.js";
+export {
+  COPY_SCHEMA_VERSION,
+  type CopyReport,
+  copy,
+  openImageSink,
+  pull,
+  push,
+  type TransferOptions,
+} from "./registry/copy.js";
+export {
+  authFilePaths,
+  type Credential,
+  type CredentialOptions,
+  findCredential,
+  storeCredential,
+} from "./registry/credentials.js";
+export { RegistryError } from "./registry/errors.js";
+export { type LoginResult, login } from "./registry/login.js";
+export type { RegistryOptions } from "./registry/options.js";
+export { packAndPush } from "./registry/pack-push.js";
+export { formatReference, type ImageReference, parseReference } from "./registry/reference.js";
+export { RegistryImageSink } from "./registry/sink.js";
+export { RegistryImageSource } from "./registry/source.js";
+export { uploadBlob } from "./registry/upload.js";
 export { renderHtmlReport, writeHtmlReport } from "./report/html.js";
 export { type DepsOptions, deps } from "./resolve/deps.js";
 export { type ScanOptions, scanTrees } from "./scan/scan.js";

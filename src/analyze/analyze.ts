@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { ZerodepError } from "../errors.js";
 import { layerTar } from "../image/layer-stream.js";
-import { openImage } from "../image/open.js";
+import { type OpenImageOptions, openImage } from "../image/open.js";
 import { formatPlatform, type ResolvedImage, resolveImage } from "../image/select.js";
 import type { ImageSource } from "../image/source.js";
 import { BufferSource } from "../io/reader.js";
@@ -16,6 +16,8 @@ import { buildTree } from "./tree-summary.js";
 import type { AnalyzeResult, LayerReport } from "./types.js";
 
 export interface AnalyzeOptions {
+  /** How to open the reference (registry options: CA files, credentials, insecure). */
+  image?: OpenImageOptions;
   platform?: Platform | string;
   /** Refuse a layer that decompresses beyond this (gzip bombs). Default 16 GiB. */
   maxLayerBytes?: number;
@@ -50,7 +52,7 @@ export interface AnalyzedImage {
  * the reference, analyzes one platform and closes it. See analyzeSource for the details.
  */
 export async function analyze(spec: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
-  const src = await openImage(spec);
+  const src = await openImage(spec, opts.image);
   try {
     return (await analyzeSource(src, opts)).result;
   } finally {

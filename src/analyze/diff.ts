@@ -1,4 +1,4 @@
-import { openImage } from "../image/open.js";
+import { type OpenImageOptions, openImage } from "../image/open.js";
 import type { Platform } from "../oci/types.js";
 import { analyzeSource } from "./analyze.js";
 import { type FileIndex, type IndexNode, nodePath } from "./file-index.js";
@@ -81,10 +81,10 @@ function flatten(index: FileIndex): Map<string, Flat> {
 export async function diffImages(
   specA: string,
   specB: string,
-  opts: { platform?: Platform | string; maxLayerBytes?: number } = {},
+  opts: { platform?: Platform | string; maxLayerBytes?: number; image?: OpenImageOptions } = {},
 ): Promise<DiffResult> {
   const load = async (spec: string) => {
-    const src = await openImage(spec);
+    const src = await openImage(spec, opts.image);
     try {
       return await analyzeSource(src, { ...opts, noAudit: true, hashContents: true });
     } finally {

@@ -1,8 +1,7 @@
 import { analyzeSource } from "../analyze/analyze.js";
 import { envMapOf, findProgram } from "../analyze/audit.js";
-import { openImage } from "../image/open.js";
+import { type OpenImageOptions, openImage } from "../image/open.js";
 import { formatPlatform } from "../image/select.js";
-import type { ImageSource } from "../image/source.js";
 import type { Platform } from "../oci/types.js";
 import { type CheckResult, checkSource } from "./check.js";
 
@@ -15,8 +14,8 @@ export interface CheckImageOptions {
   strict?: boolean;
   /** Layers decompressing beyond this are refused (gzip bombs). */
   maxLayerBytes?: number;
-  /** Opens the reference (default openImage); lets callers pass registry options. */
-  open?: (spec: string) => Promise<ImageSource>;
+  /** How to open the reference (registry options: CA files, credentials, insecure). */
+  image?: OpenImageOptions;
 }
 
 /** check's result for an image: the entrypoint judged against the image's own merged file tree. */
@@ -35,7 +34,7 @@ export interface CheckImageResult extends CheckResult {
  * layers and judged with the same rules as `check FILE --root DIR`, in the image's environment.
  */
 export async function checkImage(spec: string, opts: CheckImageOptions = {}): Promise<CheckImageResult> {
-  const src = await (opts.open ?? openImage)(spec);
+  const src = await openImage(spec, opts.image);
   try {
     const a = await analyzeSource(src, {
       platform: opts.platform,

@@ -4,6 +4,8 @@ export interface CliIO {
   stderr: { write(s: string): unknown; isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Standard input, for commands that read a secret from it (login --password-stdin). */
+  stdin?: AsyncIterable<Uint8Array | string>;
 }
 
 /** Exit codes (README "Exit codes"). */

@@ -9,6 +9,7 @@ const code = await runCli(process.argv.slice(2), {
   stderr: process.stderr,
   env: process.env,
   cwd: process.cwd(),
+  stdin: process.stdin,
 }).catch((err: unknown) => {
   if (err instanceof ZerodepError) {
     process.stderr.write(`zerodep: ${err.message}\n`);

@@ -1,5 +1,77 @@
+import type { CopyEvent } from "../image/copy.js";
 import { humanBytes } from "./style.js";
 
+interface Bar {
+  digest: string;
+  size: number;
+  bytes: number;
+  state: string;
+}
+
+const WIDTH = 24;
+const FRAME_MS = 100;
+
+/**
+ * One progress bar per blob on stderr (a TTY only: callers check). Redraws in place with cursor-up
+ * escapes, at most every 100 ms, and once more at the end so the final state stays on screen.
+ */
+export class ProgressBars {
+  readonly #bars = new Map<string, Bar>();
+  #drawn = 0;
+  #last = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly out: { write(s: string): unknown },
+    private readonly verb: string,
+  ) {}
+
+  readonly onEvent = (e: CopyEvent): void => {
+    if (e.type === "manifest") return;
+    let b = this.#bars.get(e.digest);
+    if (!b) {
+      b = { digest: e.digest, size: e.size, bytes: 0, state: "waiting" };
+      this.#bars.set(e.digest, b);
+    }
+    if (e.type === "blob-start") b.state = this.verb;
+    else if (e.type === "blob-progress") b.bytes = e.bytes;
+    else if (e.type === "blob-done") {
+      b.state = e.action;
+      if (e.action === "uploaded" || e.action === "written") b.bytes = e.size;
+    }
+    this.#schedule();
+  };
+
+  #schedule(): void {
+    const now = Date.now();
+    if (now - this.#last >= FRAME_MS) {
+      this.#draw();
+      return;
+    }
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      this.#draw();
+    }, FRAME_MS);
+  }
+
+  #draw(): void {
+    this.#last = Date.now();
+    let s = this.#drawn > 0 ? `\x1b[${this.#drawn}A` : "";
+    for (const b of this.#bars.values()) {
+      const frac = b.size > 0 ? Math.min(1, b.bytes / b.size) : 1;
+      const fill = Math.round(frac * WIDTH);
+      s += `\x1b[2K  ${b.digest.slice(7, 19)} [${"#".repeat(fill)}${"-".repeat(WIDTH - fill)}] ${`${humanBytes(b.bytes)} / ${humanBytes(b.size)}`.padEnd(22)} ${b.state}\n`;
+    }
+    this.#drawn = this.#bars.size;
+    this.out.write(s);
+  }
+
+  done(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#bars.size > 0) this.#draw();
+  }
+}
 /**
  * A one-line progress bar on stderr, redrawn in place (carriage return), at most 10 times a second.
  * Only for a TTY and only for work large enough to be worth watching: the CLI decides, the library just

@@ -2,9 +2,11 @@ import { readFileSync } from "node:fs";
 import { UsageError, ZerodepError } from "../errors.js";
 import { analyzeHelp, runAnalyze } from "./commands/analyze.js";
 import { checkHelp, runCheck } from "./commands/check.js";
+import { copyHelp, pullHelp, pushHelp, runCopy, runPull, runPush } from "./commands/copy.js";
 import { depsHelp, runDeps } from "./commands/deps.js";
 import { diffHelp, runDiff } from "./commands/diff.js";
 import { inspectHelp, runInspect } from "./commands/inspect.js";
+import { loginHelp, runLogin } from "./commands/login.js";
 import { packHelp, runPack } from "./commands/pack.js";
 import { runScan, scanHelp } from "./commands/scan.js";
 import { type CliIO, EXIT } from "./io.js";
@@ -49,6 +51,18 @@ const commands: Record<
     help: diffHelp,
     summary: "files (content, sizes, modes) and config changed between two images (container-diff)",
   },
+  push: { run: runPush, help: pushHelp, summary: "a local image to a registry (crane push, skopeo copy)" },
+  pull: {
+    run: runPull,
+    help: pullHelp,
+    summary: "a registry image into an OCI layout or archive (crane pull)",
+  },
+  copy: {
+    run: runCopy,
+    help: copyHelp,
+    summary: "an image between registries, layouts and archives (skopeo copy)",
+  },
+  login: { run: runLogin, help: loginHelp, summary: "check and store registry credentials (docker login)" },
 };
 
 export function mainHelp(): string {

@@ -1,5 +1,9 @@
-import { UsageError } from "../errors.js";
+import { UsageError, ZerodepError } from "../errors.js";
 import { parseArchiveDest } from "../oci/archive.js";
+import { RegistrySession } from "../registry/client.js";
+import type { RegistryOptions } from "../registry/options.js";
+import { parseReference } from "../registry/reference.js";
+import { RegistryImageSource } from "../registry/source.js";
 import { ArchiveImageSource } from "./archive-source.js";
 import { LayoutImageSource } from "./layout-source.js";
 import type { ImageSource } from "./source.js";
@@ -27,14 +31,37 @@ export function parseImageRef(spec: string): ImageRef | null {
   return null;
 }
 
-/** Opens an image for reading. UsageError IMAGE_REF_INVALID for a reference no medium understands. */
-export async function openImage(spec: string): Promise<ImageSource> {
+export interface OpenImageOptions {
+  /** How registries are reached (credentials, --ca-file, --insecure, timeouts). */
+  registry?: RegistryOptions;
+  /** Share clients (tokens, connections) with other operations; closing the source leaves it open. */
+  session?: RegistrySession;
+}
+
+/**
+ * Opens an image for reading: oci:, oci-archive:, docker-archive:, or else a registry reference
+ * ([docker://]HOST/REPO[:TAG][@DIGEST], Docker's normalisation). UsageError IMAGE_REF_INVALID for a
+ * reference no medium understands.
+ */
+export async function openImage(spec: string, opts: OpenImageOptions = {}): Promise<ImageSource> {
   const ref = parseImageRef(spec);
   if (!ref) {
-    throw new UsageError(
-      "IMAGE_REF_INVALID",
-      `"${spec}": expected oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:REPO:TAG]`,
-    );
+    let r: ReturnType<typeof parseReference>;
+    try {
+      r = parseReference(spec);
+    } catch (e) {
+      throw new UsageError(
+        "IMAGE_REF_INVALID",
+        `"${spec}": expected oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG] or a registry reference HOST/REPO[:TAG] (${e instanceof ZerodepError ? e.message.replace(/^"[^"]*": /, "") : String(e)})`,
+        { cause: e },
+      );
+    }
+    const session = opts.session ?? new RegistrySession(opts.registry);
+    const src = new RegistryImageSource(session.client(r.registry, r.apiHost), r, {
+      name: spec,
+      ...(opts.session ? {} : { onClose: () => session.close() }),
+    });
+    return src;
   }
   switch (ref.transport) {
     case "oci":

@@ -17,6 +17,11 @@ export interface ImageSource {
   blob(desc: Descriptor): AsyncIterable<Uint8Array>;
   /** A small JSON blob (index, manifest, config), size-capped and verified. ParseError JSON_INVALID. */
   readJson<T>(desc: Descriptor): Promise<T>;
+  /**
+   * Optional: the blob's bytes capped at desc.size but NOT hashed, for a sink that verifies the digest
+   * itself (the layout writer does), so a pull hashes each byte once instead of twice.
+   */
+  unverifiedBlob?(desc: Descriptor): AsyncIterable<Uint8Array>;
   /** Releases file handles or connections. Safe to call twice. */
   close(): Promise<void>;
 }

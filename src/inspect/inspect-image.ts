@@ -1,8 +1,7 @@
 import { analyzeSource } from "../analyze/analyze.js";
 import { envMapOf, findProgram } from "../analyze/audit.js";
 import { ZerodepError } from "../errors.js";
-import { openImage } from "../image/open.js";
-import type { ImageSource } from "../image/source.js";
+import { type OpenImageOptions, openImage } from "../image/open.js";
 import type { Platform } from "../oci/types.js";
 import { resolvePath } from "../resolve/root-fs.js";
 import { inspectSource } from "./inspect.js";
@@ -12,8 +11,8 @@ export interface InspectImageOptions {
   platform?: Platform | string;
   /** In-image paths to inspect; default the entrypoint's program. */
   paths?: string[];
-  /** Opens the reference (default openImage); lets callers pass registry options. */
-  open?: (spec: string) => Promise<ImageSource>;
+  /** How to open the reference (registry options: CA files, credentials, insecure). */
+  image?: OpenImageOptions;
 }
 
 /**
@@ -23,7 +22,7 @@ export interface InspectImageOptions {
  * file), not an exception.
  */
 export async function inspectImage(spec: string, opts: InspectImageOptions = {}): Promise<InspectResult[]> {
-  const src = await (opts.open ?? openImage)(spec);
+  const src = await openImage(spec, opts.image);
   try {
     const a = await analyzeSource(src, { platform: opts.platform, noAudit: true });
     const c = a.result.config;

@@ -8,6 +8,7 @@ import type { ByteSource } from "../io/reader.js";
 import { checkRange } from "../io/reader.js";
 import { familyOf, type MediaFamily } from "../oci/media-types.js";
 import type { Descriptor, ImageConfig, Manifest, Platform } from "../oci/types.js";
+import type { RegistryOptions } from "../registry/options.js";
 import { readTar } from "../tar/reader.js";
 
 /** One file of the base image's merged tree (after whiteouts). */
@@ -23,9 +24,9 @@ export interface BaseImage {
   tree: Map<string, BaseEntry>;
 }
 
-/** Opens the base image source (`oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:REPO:TAG]`). */
-export function openBaseSource(spec: string): Promise<ImageSource> {
-  return openImage(spec);
+/** Opens the base image source (`oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:REPO:TAG]`, or a registry reference). */
+export function openBaseSource(spec: string, registry?: RegistryOptions): Promise<ImageSource> {
+  return openImage(spec, registry ? { registry } : {});
 }
 
 /**

@@ -15,6 +15,7 @@ import { type Digest, DigestingStream } from "../oci/digest.js";
 import { LayoutWriter } from "../oci/layout.js";
 import { MediaType } from "../oci/media-types.js";
 import type { Descriptor, ImageConfig, Index, Manifest, Platform } from "../oci/types.js";
+import type { RegistryOptions } from "../registry/options.js";
 import { LibraryCache, resolveDeps } from "../resolve/resolve.js";
 import { DirRootFs } from "../resolve/root-fs.js";
 import { prepareEntries, type TarInput, writeTar } from "../tar/writer.js";
@@ -62,6 +63,8 @@ export interface PackOptions {
   onProgress?: (p: { platform: string; done: number; total: number }) => void;
   /** Base image "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]" or "docker-archive:FILE[:REPO:TAG]": its layers are kept, its config merged, its media-type family kept. */
   base?: string;
+  /** How a registry --base is reached (credentials, CA files, --insecure). */
+  registry?: RegistryOptions;
   /** gzip level (default 6, as gzip(1)). */
   gzipLevel?: number;
   /** Called with progress messages (stderr in the CLI). */
@@ -177,7 +180,7 @@ async function packToLayout(
   const path = (opts.path ?? `/app/${name}`).replace(/^\/*/, "/");
   const hostRoot = opts.hostRoot ?? "/";
 
-  const baseSource = opts.base ? await openBaseSource(opts.base) : null;
+  const baseSource = opts.base ? await openBaseSource(opts.base, opts.registry) : null;
   const writer = await LayoutWriter.open(dir).catch(async (e: unknown) => {
     await baseSource?.close();
     throw e;

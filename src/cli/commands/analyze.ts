@@ -5,6 +5,7 @@ import type { AnalyzeResult } from "../../analyze/types.js";
 import { UsageError } from "../../errors.js";
 import { writeHtmlReport } from "../../report/html.js";
 import { type CliIO, EXIT } from "../io.js";
+import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptions } from "../registry-flags.js";
 import { colorWanted, humanBytes, makeStyle, type Style } from "../style.js";
 
 export const analyzeHelp = `Usage: zerodep analyze IMAGE [--html FILE] [--json] [--platform OS/ARCH[/VARIANT]] [gates]
@@ -31,6 +32,9 @@ Options:
   --max-layer-bytes N       refuse a layer decompressing beyond N bytes (default 16GiB: gzip bombs)
   --top N                   largest files listed per layer and overall (default 20)
   --no-audit                file index and waste only (no ELF parsing, no entrypoint check)
+
+With a registry IMAGE (HOST/REPO[:TAG|@DIGEST], docker://NAME):
+${REGISTRY_FLAGS_HELP}
 
 Exit: 0 ok, 1 a gate failed, 3 bad input or I/O error, 2 usage error.`;
 
@@ -83,6 +87,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
       "max-layer-bytes": { type: "string" },
       top: { type: "string" },
       "no-audit": { type: "boolean" },
+      ...REGISTRY_FLAGS,
       "no-color": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -113,6 +118,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   const progress = io.stderr.isTTY && !values.json;
   const r = await analyze(positionals[0]!, {
     platform: values.platform,
+    image: { registry: registryOptions(values, io) },
     maxLayerBytes:
       values["max-layer-bytes"] === undefined
         ? undefined

@@ -2,10 +2,11 @@ import { parseArgs } from "node:util";
 import { type CheckResult, check } from "../../check/check.js";
 import { checkImage } from "../../check/check-image.js";
 import { UsageError } from "../../errors.js";
-import { parseImageRef } from "../../image/open.js";
 import { LibraryCache } from "../../resolve/resolve.js";
 import { formatProblems } from "../format-deps.js";
+import { isImageArg } from "../image-arg.js";
 import { type CliIO, EXIT, forEachFile, LineBuffer } from "../io.js";
+import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptions } from "../registry-flags.js";
 import { colorWanted, makeStyle, type Style } from "../style.js";
 import { envOption, rootOption } from "./deps.js";
 
@@ -18,7 +19,8 @@ glibc binary on a musl root and the reverse, missing library, missing symbol ver
 architecture or OS, and the runtime files a static binary looks for (CA certificates, zoneinfo,
 /etc/passwd and /etc/group, resolver files, NSS modules, a writable /tmp).
 
-An IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG]) is judged by its
+An IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG], or a registry
+reference HOST/REPO[:TAG|@DIGEST], docker://NAME for Docker Hub) is judged by its
 entrypoint (Entrypoint, else Cmd, found along the image's PATH) against the image's own file tree and
 Env, streamed from its layers without extracting anything.
 
@@ -30,6 +32,8 @@ Options:
   --platform OS/ARCH  the target platform (default: this machine's, e.g. linux/amd64)
   --strict            runtime-file needs (warnings) fail the check too
   --json              one JSON object per FILE (schema: README "check --json")
+With a registry IMAGE:
+${REGISTRY_FLAGS_HELP}
 
 Exit: 0 it will run, 1 it will not (or a warning with --strict), 3 a FILE cannot be read, 2 usage error.`;
 
@@ -44,6 +48,7 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
       env: { type: "string", multiple: true },
       platform: { type: "string" },
       strict: { type: "boolean" },
+      ...REGISTRY_FLAGS,
       json: { type: "boolean" },
       "no-color": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -74,13 +79,14 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
       errorLine: (f, msg) => `${st.bold(f)}  ${st.red("error:")} ${msg}\n`,
     },
     async (f) => {
-      if (parseImageRef(f) !== null) {
+      if (isImageArg(f)) {
         if (values.root !== undefined || values.target !== undefined || values.as !== undefined)
           throw new UsageError("USAGE", `check: ${f} is an image: --root, --target and --as apply to files`);
         const r = await checkImage(f, {
           platform: values.platform,
           env,
           strict: values.strict === true,
+          image: { registry: registryOptions(values, io) },
         });
         return { ok: r.runnable, text: values.json ? JSON.stringify(r) + "\n" : formatCheck(r, st) };
       }

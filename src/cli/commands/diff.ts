@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { diffImages } from "../../analyze/diff.js";
 import { UsageError } from "../../errors.js";
 import { type CliIO, EXIT } from "../io.js";
+import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptions } from "../registry-flags.js";
 import { colorWanted, humanBytes, makeStyle } from "../style.js";
 import { parseSize } from "./analyze.js";
 
@@ -17,6 +18,9 @@ Options:
   --limit N           paths listed per category in the human output (default 20)
   --max-layer-bytes N refuse a layer decompressing beyond N bytes (default 16GiB)
 
+With a registry IMAGE (HOST/REPO[:TAG|@DIGEST], docker://NAME):
+${REGISTRY_FLAGS_HELP}
+
 Exit: 0 identical, 1 they differ, 3 bad input or I/O error, 2 usage error (like diff(1)).`;
 
 export async function runDiff(args: string[], io: CliIO): Promise<number> {
@@ -28,6 +32,7 @@ export async function runDiff(args: string[], io: CliIO): Promise<number> {
       platform: { type: "string" },
       limit: { type: "string" },
       "max-layer-bytes": { type: "string" },
+      ...REGISTRY_FLAGS,
       "no-color": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -43,6 +48,7 @@ export async function runDiff(args: string[], io: CliIO): Promise<number> {
     throw new UsageError("USAGE", `--limit: a whole number (got "${values.limit}")`);
   const r = await diffImages(positionals[0]!, positionals[1]!, {
     platform: values.platform,
+    image: { registry: registryOptions(values, io) },
     maxLayerBytes:
       values["max-layer-bytes"] === undefined
         ? undefined

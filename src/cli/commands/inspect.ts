@@ -1,10 +1,11 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../../errors.js";
-import { parseImageRef } from "../../image/open.js";
 import { inspectFile } from "../../inspect/inspect.js";
 import { inspectImage } from "../../inspect/inspect-image.js";
 import { formatInspect } from "../format-inspect.js";
+import { isImageArg } from "../image-arg.js";
 import { type CliIO, EXIT, LineBuffer } from "../io.js";
+import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptions } from "../registry-flags.js";
 import { colorWanted, makeStyle } from "../style.js";
 
 export const inspectHelp = `Usage: zerodep inspect FILE... [--json] [--verbose] [--sections]
@@ -13,7 +14,8 @@ export const inspectHelp = `Usage: zerodep inspect FILE... [--json] [--verbose] 
 What each binary is and needs, read from its bytes (never executed): format, arch, linkage,
 interpreter, NEEDED, RPATH/RUNPATH, libc and minimum glibc, hardening, debug info, Go build info.
 
-An IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG]) is read from its
+An IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG], or a registry
+reference HOST/REPO[:TAG|@DIGEST], docker://NAME for Docker Hub) is read from its
 layers without extracting anything: by default the program its entrypoint starts, or each --path.
 
 Options:
@@ -22,6 +24,8 @@ Options:
   --json       JSON Lines, one object per file, in input order (schema: README "inspect --json")
   --verbose    all Go dependencies and build settings
   --sections   where the bytes go: the section table, largest first
+With a registry IMAGE:
+${REGISTRY_FLAGS_HELP}
   --no-color   never colour (colour is used only on a TTY; NO_COLOR is honoured)
 
 Exit: 0 all files read, 3 some file could not be read or parsed, 2 usage error.`;
@@ -36,6 +40,7 @@ export async function runInspect(args: string[], io: CliIO): Promise<number> {
       sections: { type: "boolean" },
       path: { type: "string", multiple: true },
       platform: { type: "string" },
+      ...REGISTRY_FLAGS,
       "no-color": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -50,13 +55,14 @@ export async function runInspect(args: string[], io: CliIO): Promise<number> {
   const out = new LineBuffer(io.stdout);
   let failed = false;
   for (const p of positionals) {
-    const isImage = parseImageRef(p) !== null;
+    const isImage = isImageArg(p);
     if (!isImage && (values.path !== undefined || values.platform !== undefined))
       throw new UsageError("USAGE", `inspect: --path and --platform apply to images; ${p} is a file`);
     const results = isImage
       ? await inspectImage(p, {
           ...(values.path ? { paths: values.path } : {}),
           ...(values.platform ? { platform: values.platform } : {}),
+          image: { registry: registryOptions(values, io) },
         })
       : [await inspectFile(p)];
     for (const r of results) {

@@ -1,9 +1,13 @@
 import { parseArgs } from "node:util";
 import { UsageError, ZerodepError } from "../../errors.js";
 import { pack } from "../../pack/pack.js";
+import type { CopyReport } from "../../registry/copy.js";
+import { packAndPush } from "../../registry/pack-push.js";
 import { type CliIO, EXIT } from "../io.js";
-import { ProgressBar } from "../progress.js";
+import { ProgressBar, ProgressBars } from "../progress.js";
+import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptions } from "../registry-flags.js";
 import { colorWanted, humanBytes, makeStyle } from "../style.js";
+import { printCopyReport } from "./copy.js";
 
 export const packHelp = `Usage: zerodep pack BINARY... --out oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:REPO:TAG] [options]
 
@@ -25,8 +29,11 @@ Options:
   --label K=V           config label (repeatable)            --annotation K=V   manifest annotation
   --port P[/tcp]        exposed port (repeatable)            --stop-signal S
   --path /IN/IMAGE      the binary's path in the image (default /app/NAME)
-  --base IMAGE          build on an existing image: oci:DIR[:TAG], oci-archive:FILE[:TAG] or
-                        docker-archive:FILE[:REPO:TAG] (layers kept, config merged, media types kept)
+  --base IMAGE          build on an existing image: oci:DIR[:TAG], oci-archive:FILE[:TAG],
+                        docker-archive:FILE[:REPO:TAG] or a registry HOST/REPO[:TAG]
+                        (layers kept, config merged, media types kept)
+  --push REF            push the image to a registry too (after writing --out, or alone without --out)
+${REGISTRY_FLAGS_HELP}
   --bundle-libs         copy the interpreter and the library closure (zerodep deps) into the image
   --libs-root DIR       where those libraries come from (default /)
   --force               write the image even if check says it will not run
@@ -67,6 +74,8 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
       "bundle-libs": { type: "boolean" },
       base: { type: "string" },
       "libs-root": { type: "string" },
+      push: { type: "string" },
+      ...REGISTRY_FLAGS,
       json: { type: "boolean" },
       "no-color": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -78,8 +87,11 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
   }
   if (positionals.length === 0)
     throw new UsageError("USAGE", "pack: no BINARY given (see zerodep pack --help)");
-  if (!values.out)
-    throw new UsageError("USAGE", "pack: --out oci:DIR[:TAG] (or oci-archive:/docker-archive:) is required");
+  if (!values.out && !values.push)
+    throw new UsageError(
+      "USAGE",
+      "pack: --out oci:DIR[:TAG] (or oci-archive:/docker-archive:) or --push REF is required",
+    );
   const tz = values.tzdata ?? "auto";
   if (!["auto", "all", "none"].includes(tz))
     throw new UsageError("USAGE", `--tzdata: auto, all or none (got "${tz}")`);
@@ -92,10 +104,15 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
   let r: Awaited<ReturnType<typeof pack>>;
   // A bar only on a TTY and only for layers worth watching (over 8 MiB).
   const bar = io.stderr.isTTY ? new ProgressBar(io.stderr) : null;
+  let pushed: CopyReport | undefined;
+  const registry = registryOptions(
+    values,
+    io,
+    io.stderr.isTTY ? (m) => io.stderr.write(st.dim(`${m}\n`)) : undefined,
+  );
   try {
-    r = await pack({
+    const packOpts = {
       binaries: positionals,
-      out: values.out,
       caCerts: values["ca-certs"] ?? "auto",
       tzdata: tz as "auto" | "all" | "none",
       user: values.user,
@@ -113,13 +130,34 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
       base: values.base,
       libsRoot: values["libs-root"],
       sourceDateEpoch: sde === undefined ? 0 : Number(sde),
-      log: io.stderr.isTTY ? (m) => io.stderr.write(st.dim(`${m}\n`)) : undefined,
+      registry,
+      log: io.stderr.isTTY ? (m: string) => io.stderr.write(st.dim(`${m}\n`)) : undefined,
       onProgress: bar
-        ? (p) => {
+        ? (p: { platform: string; done: number; total: number }) => {
             if (p.total >= 8 << 20) bar.update(`${p.platform} layer`, p.done, p.total);
           }
         : undefined,
-    });
+    };
+    if (values.push) {
+      const bars = io.stderr.isTTY && !values.json ? new ProgressBars(io.stderr, "uploading") : undefined;
+      try {
+        const both = await packAndPush(
+          { ...packOpts, ...(values.out ? { out: values.out } : {}) },
+          values.push,
+          {
+            ...registry,
+            ...(bars ? { onEvent: bars.onEvent } : {}),
+            ...(io.env.TMPDIR ? { tmpDir: io.env.TMPDIR } : {}),
+          },
+        );
+        r = both.pack;
+        pushed = both.push;
+      } finally {
+        bars?.done();
+      }
+    } else {
+      r = await pack({ ...packOpts, out: values.out! });
+    }
     bar?.finish();
   } catch (err) {
     bar?.finish();
@@ -131,10 +169,12 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
     throw err;
   }
   if (values.json) {
-    io.stdout.write(JSON.stringify(r) + "\n");
+    io.stdout.write(JSON.stringify(pushed ? { ...r, out: values.out ?? null, pushed } : r) + "\n");
     return EXIT.OK;
   }
-  io.stdout.write(`${r.digest}  ${r.out}${r.images.length > 1 ? ` (index of ${r.images.length})` : ""}\n`);
+  if (pushed) printCopyReport(pushed, io, false);
+  if (values.out)
+    io.stdout.write(`${r.digest}  ${r.out}${r.images.length > 1 ? ` (index of ${r.images.length})` : ""}\n`);
   for (const im of r.images) {
     const size = im.layers.reduce((a, l) => a + l.size, 0);
     const plat = `${im.platform.os}/${im.platform.architecture}${im.platform.variant ? `/${im.platform.variant}` : ""}`;

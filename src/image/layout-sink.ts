@@ -1,0 +1,112 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { ParseError } from "../errors.js";
+import { parseArchiveDest, writeDockerArchive, writeOciArchive } from "../oci/archive.js";
+import { LayoutWriter } from "../oci/layout.js";
+import type { Descriptor } from "../oci/types.js";
+import type { BlobAction, ImageSink } from "./sink.js";
+
+/** `oci:DIR[:TAG]`: blobs streamed into a LayoutWriter (atomic: nothing changes in DIR until commit). */
+export class LayoutImageSink implements ImageSink {
+  readonly name: string;
+  private constructor(
+    private readonly writer: LayoutWriter,
+    private readonly tag: string | undefined,
+    name: string,
+  ) {
+    this.name = name;
+  }
+
+  static async open(dir: string, tag: string | undefined, name = `oci:${dir}${tag ? `:${tag}` : ""}`) {
+    return new LayoutImageSink(await LayoutWriter.open(dir), tag, name);
+  }
+
+  async putBlob(
+    desc: Descriptor,
+    open: () => AsyncIterable<Uint8Array>,
+    opts: { onProgress?: (n: number) => void },
+  ): Promise<BlobAction> {
+    let n = 0;
+    const counted = async function* () {
+      for await (const c of open()) {
+        n += c.byteLength;
+        opts.onProgress?.(n);
+        yield c;
+      }
+    };
+    const got = await this.writer.putBlob(counted(), desc.digest);
+    if (got.size !== desc.size) {
+      throw new ParseError(
+        "DIGEST_MISMATCH",
+        `blob ${desc.digest}: ${got.size} bytes, the descriptor says ${desc.size}`,
+      );
+    }
+    return "written";
+  }
+
+  async putManifest(desc: Descriptor, bytes: Uint8Array): Promise<void> {
+    await this.writer.putBlob(bytes, desc.digest);
+  }
+
+  async commit(top: Descriptor): Promise<void> {
+    this.writer.setRef(top, this.tag);
+    await this.writer.commit();
+  }
+
+  abort(): Promise<void> {
+    return this.writer.abort();
+  }
+}
+
+/**
+ * `oci-archive:FILE[:TAG]` / `docker-archive:FILE[:REPO:TAG]`: the image is gathered in a temporary
+ * layout beside FILE, then written as one tar by the archive writers (atomic rename) and the layout removed.
+ */
+export class ArchiveImageSink implements ImageSink {
+  readonly name: string;
+  private constructor(
+    private readonly inner: LayoutImageSink,
+    private readonly tmp: string,
+    private readonly spec: NonNullable<ReturnType<typeof parseArchiveDest>>,
+    name: string,
+  ) {
+    this.name = name;
+  }
+
+  static async open(spec: string): Promise<ArchiveImageSink> {
+    const a = parseArchiveDest(spec)!;
+    const file = resolve(a.file);
+    const tmp = await mkdtemp(join(dirname(file), `.${basename(file)}.zerodep-tmp-`));
+    const tag = a.kind === "oci-archive" ? (a.tag ?? undefined) : undefined;
+    const inner = await LayoutImageSink.open(join(tmp, "layout"), tag);
+    return new ArchiveImageSink(inner, tmp, a, spec);
+  }
+
+  putBlob(...args: Parameters<ImageSink["putBlob"]>): Promise<BlobAction> {
+    return this.inner.putBlob(...args);
+  }
+  putManifest(desc: Descriptor, bytes: Uint8Array): Promise<void> {
+    return this.inner.putManifest(desc, bytes);
+  }
+  async commit(top: Descriptor): Promise<void> {
+    try {
+      await this.inner.commit(top);
+      const dir = join(this.tmp, "layout");
+      if (this.spec.kind === "oci-archive") {
+        await writeOciArchive(dir, this.spec.file, this.spec.tag ? { tag: this.spec.tag } : {});
+      } else {
+        await writeDockerArchive(
+          dir,
+          this.spec.file,
+          this.spec.repoTag ? { repoTag: this.spec.repoTag } : {},
+        );
+      }
+    } finally {
+      await rm(this.tmp, { recursive: true, force: true });
+    }
+  }
+  async abort(): Promise<void> {
+    await this.inner.abort();
+    await rm(this.tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { zerodep } from "../helpers/cli.js";
+import { fixture, needs, run } from "../helpers/env.js";
+import { startRegistry, type TestRegistry } from "./registry-for-tests.js";
+
+const skip = needs({ tools: ["docker-registry", "skopeo", "openssl", "htpasswd"], fixtures: ["go-static"] });
+
+const USER = "builder";
+const PASSWORD = "pw-Zq8#not-in-logs";
+
+describe("registry over TLS (own CA) with htpasswd Basic auth", { skip, timeout: 180_000 }, () => {
+  let reg: TestRegistry;
+  let work: string;
+  let one: string;
+  let home: string;
+  /** A clean environment: credentials only from the files each test sets up. */
+  const env = (extra: Record<string, string> = {}) => ({
+    HOME: home,
+    DOCKER_CONFIG: "",
+    REGISTRY_AUTH_FILE: "",
+    XDG_RUNTIME_DIR: "",
+    XDG_CONFIG_HOME: "",
+    ...extra,
+  });
+  before(async () => {
+    reg = await startRegistry({ kind: "tls-basic", user: USER, password: PASSWORD });
+    work = mkdtempSync(join(tmpdir(), "zerodep-tls-"));
+    home = join(work, "home");
+    mkdirSync(home);
+    one = `oci:${join(work, "one")}:v1`;
+    const p = zerodep(["pack", fixture("go-static"), "--out", one, "--ca-certs", "none", "--tzdata", "none"]);
+    assert.equal(p.code, 0, p.stderr);
+  });
+  after(async () => {
+    await reg?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test("an untrusted certificate is refused with a hint, never downgraded to HTTP", () => {
+    const r = zerodep(["push", one, `${reg.host}/t/one:v1`, "--retries", "0"], { env: env() });
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /TLS.*--ca-file/);
+  });
+
+  test("login with a wrong password fails and stores nothing; the password never shows", () => {
+    const r = zerodep(["login", reg.host, "-u", USER, "--password-stdin", "--ca-file", reg.caFile!], {
+      env: env(),
+      input: "wrong-password-xyz\n",
+    });
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /401|UNAUTHORIZED/);
+    assert.ok(!r.stderr.includes("wrong-password-xyz"));
+    assert.ok(!existsSync(join(home, ".docker", "config.json")));
+  });
+
+  test("login stores base64 user:password in ~/.docker/config.json (0600); push and pull then work; skopeo agrees", () => {
+    const l = zerodep(
+      ["login", reg.host, "-u", USER, "--password-stdin", "--ca-file", reg.caFile!, "--json"],
+      {
+        env: env(),
+        input: `${PASSWORD}\n`,
+      },
+    );
+    assert.equal(l.code, 0, l.stderr);
+    assert.ok(!l.stdout.includes(PASSWORD) && !l.stderr.includes(PASSWORD));
+    const file = join(home, ".docker", "config.json");
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const cfg = JSON.parse(readFileSync(file, "utf8")) as { auths: Record<string, { auth: string }> };
+    assert.equal(Buffer.from(cfg.auths[reg.host]!.auth, "base64").toString(), `${USER}:${PASSWORD}`);
+
+    const p = zerodep(["push", one, `${reg.host}/t/one:v1`, "--ca-file", reg.caFile!, "--json"], {
+      env: env(),
+    });
+    assert.equal(p.code, 0, p.stderr);
+    const digest = (JSON.parse(p.stdout) as { digest: string }).digest;
+    const raw = run("skopeo", [
+      "inspect",
+      "--raw",
+      "--cert-dir",
+      reg.certDir!,
+      "--creds",
+      `${USER}:${PASSWORD}`,
+      `docker://${reg.host}/t/one:v1`,
+    ]).stdout;
+    assert.equal(`sha256:${createHash("sha256").update(raw).digest("hex")}`, digest);
+
+    const out = join(work, "pulled");
+    const q = zerodep(["pull", `${reg.host}/t/one:v1`, "--out", `oci:${out}:v1`, "--ca-file", reg.caFile!], {
+      env: env(),
+    });
+    assert.equal(q.code, 0, q.stderr);
+    run("skopeo", ["copy", `oci:${out}:v1`, `oci:${join(work, "verify")}:v1`]);
+  });
+
+  test("without credentials: a 401 that says to log in; the stored password is not echoed", () => {
+    const r = zerodep(
+      ["pull", `${reg.host}/t/one:v1`, "--out", `oci:${join(work, "anon")}`, "--ca-file", reg.caFile!],
+      {
+        env: env({ HOME: join(work, "nohome") }),
+      },
+    );
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /zerodep login/);
+  });
+
+  test("podman's auth.json via REGISTRY_AUTH_FILE, skopeo push → zerodep pull", () => {
+    run("skopeo", [
+      "copy",
+      "--dest-cert-dir",
+      reg.certDir!,
+      "--dest-creds",
+      `${USER}:${PASSWORD}`,
+      one,
+      `docker://${reg.host}/t/sk:v1`,
+    ]);
+    const auth = join(work, "auth.json");
+    writeFileSync(
+      auth,
+      JSON.stringify({
+        auths: { [reg.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString("base64") } },
+      }),
+    );
+    const out = join(work, "from-skopeo");
+    const r = zerodep(
+      ["pull", `${reg.host}/t/sk:v1`, "--out", `oci:${out}:v1`, "--ca-file", reg.caFile!, "--json"],
+      {
+        env: env({ HOME: join(work, "nohome"), REGISTRY_AUTH_FILE: auth }),
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const raw = run("skopeo", [
+      "inspect",
+      "--raw",
+      "--cert-dir",
+      reg.certDir!,
+      "--creds",
+      `${USER}:${PASSWORD}`,
+      `docker://${reg.host}/t/sk:v1`,
+    ]).stdout;
+    assert.equal(
+      (JSON.parse(r.stdout) as { digest: string }).digest,
+      `sha256:${createHash("sha256").update(raw).digest("hex")}`,
+    );
+  });
+
+  test("credHelpers: a docker-credential-* helper on PATH answers for the registry", () => {
+    const bin = join(work, "bin");
+    mkdirSync(bin, { recursive: true });
+    const helper = join(bin, "docker-credential-zdtest");
+    // The helper protocol: server URL on stdin, {"Username","Secret"} on stdout.
+    writeFileSync(
+      helper,
+      `#!/bin/sh\nread server\nif [ "$1" = get ] && [ "$server" = "${reg.host}" ]; then printf '{"ServerURL":"%s","Username":"${USER}","Secret":"${PASSWORD}"}' "$server"; else echo "credentials not found in native keychain"; exit 1; fi\n`,
+    );
+    chmodSync(helper, 0o755);
+    const cfgDir = join(work, "dockercfg");
+    mkdirSync(cfgDir, { recursive: true });
+    writeFileSync(join(cfgDir, "config.json"), JSON.stringify({ credHelpers: { [reg.host]: "zdtest" } }));
+    const r = zerodep(["push", one, `${reg.host}/t/helper:v1`, "--ca-file", reg.caFile!], {
+      env: env({ HOME: join(work, "nohome"), DOCKER_CONFIG: cfgDir, PATH: `${bin}:${process.env.PATH}` }),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stderr.includes(PASSWORD) && !r.stdout.includes(PASSWORD));
+  });
+});

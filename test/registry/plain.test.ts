@@ -211,4 +211,26 @@ describe("registry over plain HTTP (docker-registry on 127.0.0.1)", { skip, time
     assert.match(c.stderr, /ECONNREFUSED/);
     assert.ok(!readFileSync(join(work, "one", "index.json"), "utf8").includes("nope"));
   });
+
+  test("analyze, diff, check and inspect read a registry image as they read the layout it came from", () => {
+    const ref = `${reg.host}/zd/remote:v1`;
+    run("skopeo", ["copy", "--quiet", "--all", "--dest-tls-verify=false", multi, `docker://${ref}`]);
+    const plat = ["--platform", "linux/amd64"];
+    const a = (spec: string) => {
+      const r = zerodep(["analyze", "--json", ...plat, spec]);
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(r.stdout) as Record<string, unknown>;
+      return { ...j, image: null };
+    };
+    assert.deepEqual(a(ref), a(multi));
+    const d = zerodep(["diff", ...plat, multi, ref]);
+    assert.equal(d.code, 0, `identical images: ${d.stdout}${d.stderr}`);
+    const c = zerodep(["check", "--json", ...plat, ref]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal((JSON.parse(c.stdout) as { runnable: boolean }).runnable, true);
+    const i = zerodep(["inspect", "--json", ...plat, ref]);
+    assert.equal(i.code, 0, i.stderr);
+    const direct = JSON.parse(zerodep(["inspect", "--json", fixture("go-static")]).stdout) as object;
+    assert.deepEqual({ ...(JSON.parse(i.stdout) as object), path: null }, { ...direct, path: null });
+  });
 });

@@ -1,68 +1,95 @@
 import { readFileSync } from "node:fs";
 import { UsageError, ZerodepError } from "../errors.js";
-import { analyzeHelp, runAnalyze } from "./commands/analyze.js";
-import { checkHelp, runCheck } from "./commands/check.js";
-import { copyHelp, pullHelp, pushHelp, runCopy, runPull, runPush } from "./commands/copy.js";
-import { depsHelp, runDeps } from "./commands/deps.js";
-import { diffHelp, runDiff } from "./commands/diff.js";
-import { inspectHelp, runInspect } from "./commands/inspect.js";
-import { loginHelp, runLogin } from "./commands/login.js";
-import { packHelp, runPack } from "./commands/pack.js";
-import { runScan, scanHelp } from "./commands/scan.js";
 import { type CliIO, EXIT } from "./io.js";
 
-const commands: Record<
-  string,
-  { run: (args: string[], io: CliIO) => Promise<number>; help: string; summary: string }
-> = {
+interface Command {
+  run: (args: string[], io: CliIO) => Promise<number>;
+  help: string;
+}
+
+/**
+ * Commands are imported on first use: loading every module (the ELF reader, the registry client, the
+ * HTML report …) cost ~170 ms of start-up on every invocation, more than many commands take to run.
+ */
+const commands: Record<string, { load: () => Promise<Command>; summary: string }> = {
   inspect: {
-    run: runInspect,
-    help: inspectHelp,
+    load: async () => {
+      const m = await import("./commands/inspect.js");
+      return { run: m.runInspect, help: m.inspectHelp };
+    },
     summary: "what a binary is and needs (file + readelf + checksec + go version -m)",
   },
   scan: {
-    run: runScan,
-    help: scanHelp,
+    load: async () => {
+      const m = await import("./commands/scan.js");
+      return { run: m.runScan, help: m.scanHelp };
+    },
     summary: "find and inspect every binary under directories (scanelf -R)",
   },
   check: {
-    run: runCheck,
-    help: checkHelp,
-    summary: "will it run there: a verdict with every problem and its fix",
+    load: async () => {
+      const m = await import("./commands/check.js");
+      return { run: m.runCheck, help: m.checkHelp };
+    },
+    summary: "will it run there (a root, scratch, an image): a verdict with every problem and its fix",
   },
   pack: {
-    run: runPack,
-    help: packHelp,
+    load: async () => {
+      const m = await import("./commands/pack.js");
+      return { run: m.runPack, help: m.packHelp };
+    },
     summary: "a minimal, reproducible OCI image from binaries, no daemon (ko, crane append)",
   },
   deps: {
-    run: runDeps,
-    help: depsHelp,
+    load: async () => {
+      const m = await import("./commands/deps.js");
+      return { run: m.runDeps, help: m.depsHelp };
+    },
     summary: "shared-library closure as the loader resolves it in a root (ldd, lddtree)",
   },
   analyze: {
-    run: runAnalyze,
-    help: analyzeHelp,
+    load: async () => {
+      const m = await import("./commands/analyze.js");
+      return { run: m.runAnalyze, help: m.analyzeHelp };
+    },
     summary:
       "what is in an image, what it wastes (dive's and honest figures), whether it runs; --html report",
   },
   diff: {
-    run: runDiff,
-    help: diffHelp,
+    load: async () => {
+      const m = await import("./commands/diff.js");
+      return { run: m.runDiff, help: m.diffHelp };
+    },
     summary: "files (content, sizes, modes) and config changed between two images (container-diff)",
   },
-  push: { run: runPush, help: pushHelp, summary: "a local image to a registry (crane push, skopeo copy)" },
+  push: {
+    load: async () => {
+      const m = await import("./commands/copy.js");
+      return { run: m.runPush, help: m.pushHelp };
+    },
+    summary: "a local image to a registry (crane push, skopeo copy)",
+  },
   pull: {
-    run: runPull,
-    help: pullHelp,
+    load: async () => {
+      const m = await import("./commands/copy.js");
+      return { run: m.runPull, help: m.pullHelp };
+    },
     summary: "a registry image into an OCI layout or archive (crane pull)",
   },
   copy: {
-    run: runCopy,
-    help: copyHelp,
+    load: async () => {
+      const m = await import("./commands/copy.js");
+      return { run: m.runCopy, help: m.copyHelp };
+    },
     summary: "an image between registries, layouts and archives (skopeo copy)",
   },
-  login: { run: runLogin, help: loginHelp, summary: "check and store registry credentials (docker login)" },
+  login: {
+    load: async () => {
+      const m = await import("./commands/login.js");
+      return { run: m.runLogin, help: m.loginHelp };
+    },
+    summary: "check and store registry credentials (docker login)",
+  },
 };
 
 export function mainHelp(): string {
@@ -94,19 +121,20 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
     const sub = cmd === "help" ? rest[0] : undefined;
-    io.stdout.write((sub && commands[sub] ? commands[sub].help : mainHelp()) + "\n");
+    io.stdout.write((sub && commands[sub] ? (await commands[sub].load()).help : mainHelp()) + "\n");
     return EXIT.OK;
   }
   if (cmd === "--version" || cmd === "-V" || cmd === "version") {
     io.stdout.write(`zerodep ${version()}\n`);
     return EXIT.OK;
   }
-  const c = commands[cmd];
-  if (!c) {
+  const entry = commands[cmd];
+  if (!entry) {
     io.stderr.write(`zerodep: unknown command '${cmd}' (commands: ${Object.keys(commands).join(", ")})\n`);
     return EXIT.USAGE;
   }
   try {
+    const c = await entry.load();
     return await c.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {

@@ -24,11 +24,14 @@ export class LayoutImageSink implements ImageSink {
   async putBlob(
     desc: Descriptor,
     open: () => AsyncIterable<Uint8Array>,
-    opts: { onProgress?: (n: number) => void },
+    opts: { onProgress?: (n: number) => void; openUnverified?: () => AsyncIterable<Uint8Array> },
   ): Promise<BlobAction> {
     let n = 0;
+    // The layout writer hashes what it writes and refuses a digest mismatch itself: take the bytes
+    // unhashed when the source offers them, so each byte is hashed once.
+    const read = opts.openUnverified ?? open;
     const counted = async function* () {
-      for await (const c of open()) {
+      for await (const c of read()) {
         n += c.byteLength;
         opts.onProgress?.(n);
         yield c;

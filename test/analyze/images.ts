@@ -1,6 +1,7 @@
 // Test images for analyze, built with the anchor tools: every layer tar is written by GNU tar from a
 // directory we fill (whiteouts are plain empty files named .wh.NAME, as in any OCI layer), gzipped,
 // and put into an OCI layout with LayoutWriter. Expected figures are derived from the files we put in.
+
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -10,7 +11,7 @@ import { LayoutWriter } from "../../src/oci/layout.js";
 import { MediaType } from "../../src/oci/media-types.js";
 import type { Descriptor, ImageConfig } from "../../src/oci/types.js";
 import { fixture, run } from "../helpers/env.js";
-import { goArch } from "../oci/image-for-tests.js";
+import { gnuTarDir, goArch } from "../oci/image-for-tests.js";
 
 export type FileSpec =
   | string
@@ -49,20 +50,7 @@ export function gnuTarLayer(work: string, name: string, files: Record<string, Fi
     }
   }
   for (const [p, m] of modes) chmodSync(p, m);
-  const tar = join(work, `${name}.tar`);
-  run("tar", [
-    "--numeric-owner",
-    "--owner=0",
-    "--group=0",
-    "--sort=name",
-    "--mtime=@0",
-    "-cf",
-    tar,
-    "-C",
-    root,
-    ".",
-  ]);
-  return tar;
+  return gnuTarDir(root, join(work, `${name}.tar`));
 }
 
 export interface BuiltImage {

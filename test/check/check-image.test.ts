@@ -1,46 +1,20 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { zerodep } from "../helpers/cli.js";
 import { fixture, needs, run } from "../helpers/env.js";
+import { podmanRun } from "../helpers/podman.js";
 
 // Lower case: podman derives an image name from the oci: path.
 const work = join(tmpdir(), `zd-check-image-${process.pid}-${Date.now().toString(36)}`);
 mkdirSync(work, { recursive: true });
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function podmanRun(image: string) {
-  const base = join(work, "podman");
-  for (const d of ["root", "runroot", "tmp"]) mkdirSync(join(base, d), { recursive: true });
-  const args = [
-    ["--root", join(base, "root")],
-    ["--runroot", join(base, "runroot")],
-    ["--storage-driver", "vfs"],
-    ["--runtime", "runc"],
-    ["--cgroup-manager", "cgroupfs"],
-    ["--events-backend", "file"],
-    ["--tmpdir", join(base, "tmp")],
-  ].flat();
-  const r = spawnSync(
-    "podman",
-    [
-      ...args,
-      "run",
-      "--rm",
-      "--network",
-      "none",
-      "--ulimit",
-      "nofile=1024:1024",
-      "--ulimit",
-      "nproc=4096:4096",
-      image,
-    ],
-    { encoding: "utf8", timeout: 180_000 },
-  );
-  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+function podman(image: string) {
+  const r = podmanRun(join(work, "podman"), image);
+  return { code: r.code, out: `${r.stdout}${r.stderr}` };
 }
 
 describe("check IMAGE: the verdict on an image's entrypoint agrees with podman running it", () => {
@@ -75,7 +49,7 @@ describe("check IMAGE: the verdict on an image's entrypoint agrees with podman r
             JSON.stringify(j.problems),
           );
       }
-      const real = podmanRun(`oci:${dir}:t`);
+      const real = podman(`oci:${dir}:t`);
       if (c.runs) {
         assert.equal(real.code, 0, real.out);
         assert.match(real.out, /hello from zerodep/);

@@ -9,6 +9,7 @@ import { UsageError } from "../../src/errors.js";
 import { parseArchiveDest, writeDockerArchive, writeOciArchive } from "../../src/oci/archive.js";
 import { zerodep } from "../helpers/cli.js";
 import { fixture, needs, run } from "../helpers/env.js";
+import { podman as podmanCmd, podmanRun as podmanRunIn } from "../helpers/podman.js";
 
 // Lower case only: podman derives image names from paths, and names must be lower case.
 const work = join(tmpdir(), `zd-archive-${process.pid}-${Date.now().toString(36)}`);
@@ -32,44 +33,11 @@ function pack(args: string[]): PackJson {
 }
 
 function podman(args: string[]) {
-  const base = join(work, "podman");
-  for (const d of ["root", "runroot", "tmp"]) mkdirSync(join(base, d), { recursive: true });
-  const r = spawnSync(
-    "podman",
-    [
-      "--root",
-      join(base, "root"),
-      "--runroot",
-      join(base, "runroot"),
-      "--storage-driver",
-      "vfs",
-      "--runtime",
-      "runc",
-      "--cgroup-manager",
-      "cgroupfs",
-      "--events-backend",
-      "file",
-      "--tmpdir",
-      join(base, "tmp"),
-      ...args,
-    ],
-    { encoding: "utf8", timeout: 180_000 },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return podmanCmd(join(work, "podman"), args);
 }
 
 function podmanRun(image: string) {
-  return podman([
-    "run",
-    "--rm",
-    "--network",
-    "none",
-    "--ulimit",
-    "nofile=1024:1024",
-    "--ulimit",
-    "nproc=4096:4096",
-    image,
-  ]);
+  return podmanRunIn(join(work, "podman"), image);
 }
 
 function json<T>(cmd: string, args: string[]): T {

@@ -21,7 +21,11 @@ export function makeLayerTar(work: string, name: string, files: Record<string, U
     mkdirSync(join(full, ".."), { recursive: true });
     writeFileSync(full, content, { mode: 0o755 });
   }
-  const tar = join(work, `${name}.tar`);
+  return gnuTarDir(root, join(work, `${name}.tar`));
+}
+
+/** GNU tar of a directory, reproducibly (sorted, numeric owners 0, mtime 0); returns the tar's path. */
+export function gnuTarDir(root: string, tar: string): string {
   run("tar", [
     "--numeric-owner",
     "--owner=0",

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { zerodep } from "../helpers/cli.js";
 import { fixture, needs, run } from "../helpers/env.js";
+import { podman as podmanCmd, podmanRun } from "../helpers/podman.js";
 
 // Lower case only: podman derives an image name from an oci: path, and names must be lower case.
 const work = join(tmpdir(), `zd-pack-${process.pid}-${Date.now().toString(36)}`);
@@ -31,41 +32,8 @@ function pack(
   return { code: r.code, json: r.code === 0 ? (JSON.parse(r.stdout) as PackJson) : null, stderr: r.stderr };
 }
 
-/** podman as DEVELOPERS.md says it works here (vfs, runc, cgroupfs), in a private storage dir. */
 function podman(image: string, extra: string[] = []) {
-  const base = join(work, "podman");
-  for (const d of ["root", "runroot", "tmp"]) mkdirSync(join(base, d), { recursive: true });
-  const r = spawnSync(
-    "podman",
-    [
-      "--root",
-      join(base, "root"),
-      "--runroot",
-      join(base, "runroot"),
-      "--storage-driver",
-      "vfs",
-      "--runtime",
-      "runc",
-      "--cgroup-manager",
-      "cgroupfs",
-      "--events-backend",
-      "file",
-      "--tmpdir",
-      join(base, "tmp"),
-      "run",
-      "--rm",
-      "--network",
-      "none",
-      "--ulimit",
-      "nofile=1024:1024",
-      "--ulimit",
-      "nproc=4096:4096",
-      ...extra,
-      image,
-    ],
-    { encoding: "utf8", timeout: 180_000 },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return podmanRun(join(work, "podman"), image, extra);
 }
 
 describe("zerodep pack: the image as umoci and skopeo see it", () => {
@@ -321,44 +289,12 @@ describe("zerodep pack: images run for real (podman + runc)", () => {
     const file = join(work, "hello-docker.tar");
     const p = pack([fixture("go-static"), "--out", `docker-archive:${file}:zdtest/hello:v1`]);
     assert.equal(p.code, 0, p.stderr);
-    const base = join(work, "podman");
-    const flags = [
-      "--root",
-      join(base, "root"),
-      "--runroot",
-      join(base, "runroot"),
-      "--storage-driver",
-      "vfs",
-      "--runtime",
-      "runc",
-      "--cgroup-manager",
-      "cgroupfs",
-      "--events-backend",
-      "file",
-      "--tmpdir",
-      join(base, "tmp"),
-    ];
-    const load = spawnSync("podman", [...flags, "load", "-i", file], { encoding: "utf8", timeout: 180_000 });
-    assert.equal(load.status, 0, load.stderr);
+    const load = podmanCmd(join(work, "podman"), ["load", "-i", file]);
+    assert.equal(load.code, 0, load.stderr);
     const name = /Loaded image(?:\(s\))?: (\S+)/.exec(load.stdout)?.[1];
     assert.ok(name, load.stdout);
-    const r = spawnSync(
-      "podman",
-      [
-        ...flags,
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--ulimit",
-        "nofile=1024:1024",
-        "--ulimit",
-        "nproc=4096:4096",
-        name!,
-      ],
-      { encoding: "utf8", timeout: 180_000 },
-    );
-    assert.equal(r.status, 0, r.stderr);
+    const r = podman(name!);
+    assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /hello from zerodep/);
     const oa = join(work, "hello-oci.tar");
     const q = pack([fixture("go-static"), "--out", `oci-archive:${oa}:v1`]);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ProgressBar } from "../../src/cli/progress.js";
+import { ProgressBar, ProgressBars } from "../../src/cli/progress.js";
 
 function sink() {
   const out: string[] = [];
@@ -22,4 +22,24 @@ test("progress bar: redraws in place, at most every 100 ms, always at 100 %, and
   assert.equal(out.at(-1), "\r\x1b[2K");
   bar.finish();
   assert.equal(out.length, 4, "finish twice clears once");
+});
+
+test("per-blob bars: one line per blob, redrawn in place, final states kept on screen", () => {
+  const { out, w } = sink();
+  const bars = new ProgressBars(w, "uploading");
+  const a = `sha256:${"a".repeat(64)}` as const;
+  const b = `sha256:${"b".repeat(64)}` as const;
+  bars.onEvent({ type: "blob-start", digest: a, size: 2048, mediaType: "x" });
+  bars.onEvent({ type: "blob-start", digest: b, size: 10, mediaType: "x" }); // within 100 ms: deferred
+  bars.onEvent({ type: "blob-done", digest: b, size: 10, action: "exists" });
+  bars.onEvent({ type: "blob-progress", digest: a, bytes: 1024, size: 2048 });
+  bars.done();
+  const last = out.at(-1)!;
+  // Redraw: cursor up over the lines drawn before, then one line per blob.
+  assert.match(last, /^\x1b\[\d+A/);
+  const lines = last.split("\n").filter(Boolean);
+  assert.equal(lines.length, 2);
+  assert.match(lines[0]!, /aaaaaaaaaaaa \[#{12}-{12}\] 1\.0 KiB \/ 2\.0 KiB\s+uploading/);
+  // Already in the registry: nothing moved, so the bar stays empty and says why.
+  assert.match(lines[1]!, /bbbbbbbbbbbb \[-{24}\] 0 B \/ 10 B\s+exists/);
 });

@@ -42,7 +42,11 @@ export interface ListedEntry {
   link?: string;
 }
 
-/** Parses `tar --numeric-owner --full-time --quoting-style=literal -tvf` output (GNU tar 1.34). */
+/**
+ * Parses `tar --numeric-owner --full-time --quoting-style=literal -tvf` output (GNU tar 1.34). The name
+ * is taken after one or more spaces: tar pads the time column when a PAX mtime carries a fraction of a
+ * second of some widths (seen once in CI: " ./hard"), and no test name starts with a space.
+ */
 export function listWithGnuTar(
   file: string,
   extra: string[] = [],
@@ -57,7 +61,7 @@ export function listWithGnuTar(
   const entries: ListedEntry[] = [];
   for (const line of r.stdout.split("\n")) {
     if (line === "") continue;
-    const m = /^(\S{10}) (\d+)\/(\d+)\s+(\d+) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? (.*)$/.exec(line);
+    const m = /^(\S{10}) (\d+)\/(\d+)\s+(\d+) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? +(.*)$/.exec(line);
     if (!m) throw new Error(`unexpected tar -tv line: ${line}`);
     let name = m[6]!;
     let link: string | undefined;

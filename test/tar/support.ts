@@ -44,8 +44,9 @@ export interface ListedEntry {
 
 /**
  * Parses `tar --numeric-owner --full-time --quoting-style=literal -tvf` output (GNU tar 1.34). The name
- * is taken after one or more spaces: tar pads the time column when a PAX mtime carries a fraction of a
- * second of some widths (seen once in CI: " ./hard"), and no test name starts with a space.
+ * is taken after one or more spaces: a fresh-clone CI run once listed every name of one archive with an
+ * extra space before it (" ./hard"; not reproduced since, cause not found), and no test name starts
+ * with a space.
  */
 export function listWithGnuTar(
   file: string,

@@ -56,6 +56,26 @@ describe("registry over TLS (own CA) with htpasswd Basic auth", { skip, timeout:
     assert.match(r.stderr, /TLS.*--ca-file/);
   });
 
+  test("--insecure is the explicit way past an untrusted certificate (no --ca-file); skopeo reads the push", () => {
+    const auth = join(work, "insecure-auth.json");
+    const basic = Buffer.from(`${USER}:${PASSWORD}`).toString("base64");
+    writeFileSync(auth, JSON.stringify({ auths: { [reg.host]: { auth: basic } } }), { mode: 0o600 });
+    const r = zerodep(["push", one, `${reg.host}/t/insecure:v1`, "--insecure", "--json"], {
+      env: env({ REGISTRY_AUTH_FILE: auth }),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const pushed = (JSON.parse(r.stdout) as { digest: string }).digest;
+    const raw = run("skopeo", [
+      "inspect",
+      "--raw",
+      "--tls-verify=false",
+      "--creds",
+      `${USER}:${PASSWORD}`,
+      `docker://${reg.host}/t/insecure:v1`,
+    ]).stdout;
+    assert.equal(`sha256:${createHash("sha256").update(raw).digest("hex")}`, pushed);
+  });
+
   test("login with a wrong password fails and stores nothing; the password never shows", () => {
     const r = zerodep(["login", reg.host, "-u", USER, "--password-stdin", "--ca-file", reg.caFile!], {
       env: env(),

@@ -196,4 +196,41 @@ describe("registry over TLS (own CA) with htpasswd Basic auth", { skip, timeout:
     assert.equal(r.code, 0, r.stderr);
     assert.ok(!r.stderr.includes(PASSWORD) && !r.stdout.includes(PASSWORD));
   });
+
+  test("login through credsStore: the helper stores the secret, config.json never holds it, push reads it back", () => {
+    const bin = join(work, "bin-store");
+    mkdirSync(bin, { recursive: true });
+    const vault = join(work, "vault.json");
+    const helper = join(bin, "docker-credential-zdstore");
+    // A file-backed helper speaking the docker-credential protocol: store reads JSON on stdin, get
+    // takes the server URL on stdin and answers with the stored JSON.
+    writeFileSync(
+      helper,
+      `#!/bin/sh\ncase "$1" in\n  store) cat > '${vault}' ;;\n  get) read server; if [ -f '${vault}' ] && grep -q ""$server"" '${vault}'; then cat '${vault}'; else echo "credentials not found in native keychain"; exit 1; fi ;;\n  *) exit 1 ;;\nesac\n`,
+    );
+    chmodSync(helper, 0o755);
+    const cfgDir = join(work, "dockercfg-store");
+    mkdirSync(cfgDir, { recursive: true });
+    writeFileSync(join(cfgDir, "config.json"), JSON.stringify({ credsStore: "zdstore", other: 1 }));
+    const e = env({ HOME: join(work, "nohome"), DOCKER_CONFIG: cfgDir, PATH: `${bin}:${process.env.PATH}` });
+    const l = zerodep(["login", reg.host, "-u", USER, "--password-stdin", "--ca-file", reg.caFile!], {
+      env: e,
+      input: `${PASSWORD}\n`,
+    });
+    assert.equal(l.code, 0, l.stderr);
+    assert.ok(!l.stderr.includes(PASSWORD) && !l.stdout.includes(PASSWORD));
+    const stored = JSON.parse(readFileSync(vault, "utf8")) as {
+      ServerURL: string;
+      Username: string;
+      Secret: string;
+    };
+    assert.deepEqual(stored, { ServerURL: reg.host, Username: USER, Secret: PASSWORD });
+    const cfg = readFileSync(join(cfgDir, "config.json"), "utf8");
+    assert.ok(
+      !cfg.includes(PASSWORD) && !cfg.includes(Buffer.from(`${USER}:${PASSWORD}`).toString("base64")),
+    );
+    assert.equal((JSON.parse(cfg) as { other: number }).other, 1);
+    const r = zerodep(["push", one, `${reg.host}/t/store:v1`, "--ca-file", reg.caFile!], { env: e });
+    assert.equal(r.code, 0, r.stderr);
+  });
 });

@@ -80,6 +80,12 @@ export class FileIndex {
   wastedBytes = 0;
   /** Bytes shipped per layer that did not survive, by source layer. */
   readonly wastedByLayer: number[] = [];
+  /**
+   * Live file nodes by the bytes they show (data layer + path in that layer's tar): a file and its hard
+   * links share one entry, so deleting the path that carried the bytes while a link survives moves the
+   * bytes to the link instead of counting them as waste.
+   */
+  readonly #holders = new Map<string, Set<IndexNode>>();
 
   constructor() {
     this.root.implicit = true;
@@ -182,8 +188,20 @@ export class FileIndex {
       }
     }
     parent.children!.set(name, n);
+    if (n.kind === "file" && !out.danglingHardlink) this.#hold(n);
     out.node = n;
     return out;
+  }
+
+  #key(n: IndexNode): string {
+    return `${n.dataLayer}\0${n.layerPath}`;
+  }
+
+  #hold(n: IndexNode): void {
+    const k = this.#key(n);
+    let set = this.#holders.get(k);
+    if (!set) this.#holders.set(k, (set = new Set()));
+    set.add(n);
   }
 
   /** Removes a node and its subtree, accounting the shipped bytes as waste. */
@@ -208,14 +226,24 @@ export class FileIndex {
 
   private collect(n: IndexNode, ev: WasteEvent): void {
     const stack = [n];
+    const removed: IndexNode[] = [];
     while (stack.length > 0) {
       const x = stack.pop()!;
-      if (x.shipped > 0) {
-        ev.bytes += x.shipped;
-        ev.fromLayers[x.layer] = (ev.fromLayers[x.layer] ?? 0) + x.shipped;
-      }
-      if (x.kind === "file") ev.files++;
+      removed.push(x);
+      if (x.kind === "file") this.#holders.get(this.#key(x))?.delete(x);
       if (x.children) for (const c of x.children.values()) stack.push(c);
+    }
+    for (const x of removed) {
+      if (x.kind === "file") ev.files++;
+      if (x.shipped <= 0) continue;
+      // A hard link outside the removed subtree still shows these bytes: they move to it.
+      const heir = this.#holders.get(this.#key(x))?.values().next().value;
+      if (heir) {
+        heir.shipped += x.shipped;
+        continue;
+      }
+      ev.bytes += x.shipped;
+      ev.fromLayers[x.layer] = (ev.fromLayers[x.layer] ?? 0) + x.shipped;
     }
   }
 

@@ -199,9 +199,9 @@ export class FileIndex {
 
   #hold(n: IndexNode): void {
     const k = this.#key(n);
-    let set = this.#holders.get(k);
-    if (!set) this.#holders.set(k, (set = new Set()));
-    set.add(n);
+    const set = this.#holders.get(k);
+    if (set) set.add(n);
+    else this.#holders.set(k, new Set([n]));
   }
 
   /** Removes a node and its subtree, accounting the shipped bytes as waste. */

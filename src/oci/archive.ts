@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { FileHandle } from "node:fs/promises";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { IoError, ParseError, UsageError, ZerodepError } from "../errors.js";
+import { errnoOf, syncDir, writeChunks } from "../io/write.js";
 import { prepareEntries, type TarInput, writeTar } from "../tar/writer.js";
 import { buildIndex } from "./build.js";
 import { canonicalJson } from "./canonical-json.js";
@@ -34,10 +34,6 @@ const TMP_INFIX = ".zerodep-tmp-";
 const OCI_LAYOUT_JSON = { imageLayoutVersion: "1.0.0" };
 /** containerd's image-name annotation: Docker 25+ `docker save` writes it, podman reads a name from it. */
 const CONTAINERD_IMAGE_NAME = "io.containerd.image.name";
-
-function errno(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException | undefined)?.code;
-}
 
 function hexOf(digest: Digest): string {
   return digest.slice("sha256:".length);
@@ -126,7 +122,7 @@ async function blobSize(dir: string, digest: Digest): Promise<number | undefined
     const st = await stat(join(dir, "blobs", "sha256", hexOf(digest)));
     return st.isFile() ? st.size : undefined;
   } catch (e) {
-    if (errno(e) === "ENOENT" || errno(e) === "ENOTDIR") return undefined;
+    if (errnoOf(e) === "ENOENT" || errnoOf(e) === "ENOTDIR") return undefined;
     throw new IoError("READ_FAILED", `blob ${digest}: ${(e as Error).message}`, { cause: e });
   }
 }
@@ -168,27 +164,6 @@ function checkMtime(mtime: number | undefined): number {
   return m;
 }
 
-async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < chunk.byteLength) {
-    const { bytesWritten } = await fh.write(chunk, off, chunk.byteLength - off);
-    off += bytesWritten;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, "r");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Some file systems refuse fsync on a directory: harmless.
-  }
-}
-
 /** Streams the tar of `inputs` to a temporary file beside `file`, then renames it into place. */
 async function writeTarAtomically(file: string, inputs: TarInput[], mtime: number): Promise<void> {
   const target = resolve(file);
@@ -196,7 +171,7 @@ async function writeTarAtomically(file: string, inputs: TarInput[], mtime: numbe
     const st = await stat(target);
     if (!st.isFile()) throw new IoError("NOT_A_FILE", `${target}: exists and is not a regular file`);
   } catch (e) {
-    if (errno(e) !== "ENOENT") throw e;
+    if (errnoOf(e) !== "ENOENT") throw e;
   }
   const dir = dirname(target);
   await mkdir(dir, { recursive: true });
@@ -204,21 +179,7 @@ async function writeTarAtomically(file: string, inputs: TarInput[], mtime: numbe
   const fh = await open(tmp, "wx", 0o644);
   try {
     try {
-      // Buffer small pieces (headers, padding) so the file gets few large writes.
-      let pending: Uint8Array[] = [];
-      let pendingBytes = 0;
-      const flush = async () => {
-        if (pendingBytes === 0) return;
-        await writeAll(fh, pending.length === 1 ? pending[0]! : Buffer.concat(pending));
-        pending = [];
-        pendingBytes = 0;
-      };
-      for await (const chunk of writeTar(prepareEntries(inputs, { mtime }))) {
-        pending.push(chunk);
-        pendingBytes += chunk.byteLength;
-        if (pendingBytes >= 1 << 20) await flush();
-      }
-      await flush();
+      await writeChunks(fh, writeTar(prepareEntries(inputs, { mtime })));
       await fh.sync();
     } finally {
       await fh.close();

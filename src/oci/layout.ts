@@ -2,6 +2,7 @@ import type { FileHandle } from "node:fs/promises";
 import { chmod, copyFile, mkdir, mkdtemp, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { IoError, ParseError, ZerodepError } from "../errors.js";
+import { errnoOf, syncDir, writeAll, writeChunks } from "../io/write.js";
 import { buildIndex } from "./build.js";
 import { canonicalJson } from "./canonical-json.js";
 import { checkDescriptor, parseIndex } from "./descriptor.js";
@@ -26,18 +27,11 @@ const LAYOUT_VERSION = "1.0.0";
 /** JSON documents (index.json, manifests, configs) larger than this are refused: none real comes close. */
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 const TMP_INFIX = ".zerodep-tmp-";
-/** Bytes a blob write may run behind its source before the source waits. */
-const WRITE_AHEAD = 8 * 1024 * 1024;
-const WRITE_BATCH = 1024 * 1024;
 
 // image-spec annotations.md: ref ::= component ("/" component)*; component ::= alphanum (separator alphanum)*;
 // alphanum ::= [A-Za-z0-9]+; separator ::= [-._:@+] | "--".
 const REF_NAME_RE =
   /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
-
-function errno(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException | undefined)?.code;
-}
 
 function blobPath(dir: string, digest: Digest): string {
   return join(dir, "blobs", "sha256", digest.slice("sha256:".length));
@@ -49,7 +43,7 @@ async function readBounded(path: string, max: number, missing: () => never): Pro
   try {
     fh = await open(path, "r");
   } catch (e) {
-    if (errno(e) === "ENOENT") missing();
+    if (errnoOf(e) === "ENOENT") missing();
     throw new IoError("READ_FAILED", `${path}: ${(e as Error).message}`, { cause: e });
   }
   try {
@@ -95,18 +89,10 @@ async function targetHasContent(dir: string): Promise<boolean> {
     const st = await stat(dir);
     if (!st.isDirectory()) throw new IoError("LAYOUT_NOT_DIR", `${dir}: exists and is not a directory`);
   } catch (e) {
-    if (errno(e) === "ENOENT") return false;
+    if (errnoOf(e) === "ENOENT") return false;
     throw e;
   }
   return (await readdir(dir)).length > 0;
-}
-
-async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < chunk.byteLength) {
-    const { bytesWritten } = await fh.write(chunk, off, chunk.byteLength - off);
-    off += bytesWritten;
-  }
 }
 
 async function writeFileSynced(path: string, bytes: Uint8Array): Promise<void> {
@@ -116,20 +102,6 @@ async function writeFileSynced(path: string, bytes: Uint8Array): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
-  }
-}
-
-/** fsync a directory so a rename in it survives a power cut; some file systems refuse, which is harmless. */
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, "r");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // EINVAL/EISDIR on file systems without directory fsync.
   }
 }
 
@@ -228,51 +200,7 @@ export class LayoutWriter {
     const fh = await open(incoming, "wx", 0o644);
     try {
       try {
-        if (chunks instanceof Uint8Array) {
-          ds.update(chunks);
-          await writeAll(fh, chunks);
-        } else {
-          // Writes are pipelined behind the reads (up to 8 MiB in flight), so that a slow source
-          // (the network, a compressor) and the disk work at the same time instead of taking turns.
-          let pending: Promise<void> = Promise.resolve();
-          let inFlight = 0;
-          let failure: { error: unknown } | undefined;
-          try {
-            // Small chunks (a socket gives 16-64 KiB) are gathered into ~1 MiB writes: one syscall
-            // through the thread pool per MiB instead of dozens.
-            let batch: Uint8Array[] = [];
-            let batchBytes = 0;
-            const flush = () => {
-              const parts = batch;
-              const len = batchBytes;
-              batch = [];
-              batchBytes = 0;
-              inFlight += len;
-              pending = pending
-                .then(async () => {
-                  if (failure) return;
-                  await writeAll(fh, parts.length === 1 ? parts[0]! : Buffer.concat(parts, len));
-                  inFlight -= len;
-                })
-                .catch((error: unknown) => {
-                  failure ??= { error };
-                });
-            };
-            for await (const chunk of chunks) {
-              if (failure) throw failure.error;
-              ds.update(chunk);
-              batch.push(chunk);
-              batchBytes += chunk.byteLength;
-              if (batchBytes >= WRITE_BATCH) flush();
-              if (inFlight > WRITE_AHEAD) await pending;
-            }
-            if (batchBytes > 0) flush();
-          } finally {
-            // Every write settles before the handle is closed, even when the source failed.
-            await pending;
-          }
-          if (failure) throw failure.error;
-        }
+        await writeChunks(fh, chunks instanceof Uint8Array ? [chunks] : chunks, (c) => ds.update(c));
         await fh.sync();
       } finally {
         await fh.close();
@@ -374,7 +302,7 @@ export class LayoutWriter {
       // rename(2) replaces an empty directory and fails on a non-empty one: the layout appears whole or not at all.
       await rename(this.#tmp, this.dir);
     } catch (e) {
-      if (errno(e) === "ENOTEMPTY" || errno(e) === "EEXIST") {
+      if (errnoOf(e) === "ENOTEMPTY" || errnoOf(e) === "EEXIST") {
         throw new IoError("LAYOUT_EXISTS", `${this.dir}: was created by someone else while we wrote`, {
           cause: e,
         });
@@ -402,7 +330,7 @@ export class LayoutWriter {
     try {
       await rename(staged, join(this.dir, INDEX_JSON));
     } catch (e) {
-      if (errno(e) !== "EXDEV") throw e;
+      if (errnoOf(e) !== "EXDEV") throw e;
       // DIR is a mount point: stage the index inside it instead.
       const local = join(this.dir, `.${INDEX_JSON}${TMP_INFIX}${process.pid}`);
       await rm(local, { force: true });
@@ -421,7 +349,7 @@ export class LayoutWriter {
       await rename(from, to);
       return;
     } catch (e) {
-      if (errno(e) !== "EXDEV") throw e;
+      if (errnoOf(e) !== "EXDEV") throw e;
     }
     const part = join(blobDir, `.${hex}${TMP_INFIX}${process.pid}`);
     await copyFile(from, part);
@@ -481,7 +409,7 @@ export class LayoutReader {
       const st = await stat(abs);
       if (!st.isDirectory()) throw new IoError("LAYOUT_NOT_DIR", `${abs}: not a directory`);
     } catch (e) {
-      if (errno(e) === "ENOENT")
+      if (errnoOf(e) === "ENOENT")
         throw new IoError("LAYOUT_NOT_FOUND", `${abs}: no such layout directory`, { cause: e });
       throw e;
     }
@@ -528,7 +456,7 @@ export class LayoutReader {
     try {
       fh = await open(path, "r");
     } catch (e) {
-      if (errno(e) === "ENOENT") {
+      if (errnoOf(e) === "ENOENT") {
         throw new ParseError(
           "BLOB_MISSING",
           `blob ${desc.digest} is missing from ${this.dir} (${path})`,

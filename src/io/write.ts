@@ -1,0 +1,84 @@
+import type { FileHandle } from "node:fs/promises";
+import { open } from "node:fs/promises";
+
+/** The errno code of a Node system error ("ENOENT"), or undefined. */
+export function errnoOf(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Writes all of `chunk` (fh.write may write less than asked). */
+export async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < chunk.byteLength) {
+    const { bytesWritten } = await fh.write(chunk, off, chunk.byteLength - off);
+    off += bytesWritten;
+  }
+}
+
+/** fsync a directory so a rename in it survives a power cut; some file systems refuse, which is harmless. */
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, "r");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // EINVAL/EISDIR on file systems without directory fsync.
+  }
+}
+
+/** Small chunks (a socket gives 16-64 KiB, a tar writer 512-byte headers) are gathered into writes this big. */
+const WRITE_BATCH = 1024 * 1024;
+/** Bytes the writes may run behind the source before the source waits. */
+const WRITE_AHEAD = 8 * 1024 * 1024;
+
+/**
+ * Writes a stream of chunks to `fh`: gathered into ~1 MiB writes (one syscall through the thread pool
+ * per MiB instead of dozens) and pipelined behind the source, up to 8 MiB in flight, so that a slow
+ * source (the network, a compressor) and the disk work at the same time instead of taking turns.
+ * `onChunk` sees every chunk as it is read (hashing). Every write has settled when this returns or
+ * throws, so the caller may close the handle; the first write error is thrown, and stops the reading.
+ */
+export async function writeChunks(
+  fh: FileHandle,
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  onChunk?: (chunk: Uint8Array) => void,
+): Promise<void> {
+  let pending: Promise<void> = Promise.resolve();
+  let inFlight = 0;
+  let failure: { error: unknown } | undefined;
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  const flush = () => {
+    const parts = batch;
+    const len = batchBytes;
+    batch = [];
+    batchBytes = 0;
+    inFlight += len;
+    pending = pending
+      .then(async () => {
+        if (failure) return;
+        await writeAll(fh, parts.length === 1 ? parts[0]! : Buffer.concat(parts, len));
+        inFlight -= len;
+      })
+      .catch((error: unknown) => {
+        failure ??= { error };
+      });
+  };
+  try {
+    for await (const chunk of chunks) {
+      if (failure) throw failure.error;
+      onChunk?.(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.byteLength;
+      if (batchBytes >= WRITE_BATCH) flush();
+      if (inFlight > WRITE_AHEAD) await pending;
+    }
+    if (batchBytes > 0) flush();
+  } finally {
+    await pending;
+  }
+  if (failure) throw failure.error;
+}

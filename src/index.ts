@@ -13,10 +13,8 @@ export {
 } from "./analyze/diff.js";
 export { type DiveInefficiency, type DiveMetrics, DiveModel } from "./analyze/dive-model.js";
 export { auditElf, type ElfAudit } from "./analyze/elf-audit.js";
-export { FileIndex, type IndexNode, type WasteEvent, type WasteReason } from "./analyze/file-index.js";
 export { evaluateGates, type GateOptions, type GateResult } from "./analyze/gates.js";
 export { type GoPackageSize, type GoSizeReport, goPackageOf, goSizeByPackage } from "./analyze/go-size.js";
-export { ImageRootFs } from "./analyze/image-root-fs.js";
 export {
   ANALYZE_SCHEMA_VERSION,
   type AnalyzeResult,
@@ -43,6 +41,8 @@ export { IoError, ParseError, UsageError, ZerodepError } from "./errors.js";
 export { ArchiveImageSource } from "./image/archive-source.js";
 // Registries (issue #5): references, auth, the push protocol, and copy between any two media.
 export { type CopyEvent, type CopyOptions, type CopyResult, copyImage } from "./image/copy.js";
+export { FileIndex, type IndexNode, type WasteEvent, type WasteReason } from "./image/file-index.js";
+export { ImageRootFs } from "./image/image-root-fs.js";
 export { compressionOf, layerTar } from "./image/layer-stream.js";
 export { ArchiveImageSink, LayoutImageSink } from "./image/layout-sink.js";
 export { LayoutImageSource } from "./image/layout-source.js";

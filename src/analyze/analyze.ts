@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { ZerodepError } from "../errors.js";
+import { FileIndex, type IndexNode, nodePath, type WasteReason } from "../image/file-index.js";
+import { ImageRootFs, LayerFileLoader } from "../image/image-root-fs.js";
 import { layerTar } from "../image/layer-stream.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
 import { formatPlatform, type ResolvedImage, resolveImage } from "../image/select.js";
@@ -10,8 +12,6 @@ import { readTar } from "../tar/reader.js";
 import { auditImage } from "./audit.js";
 import { DiveModel } from "./dive-model.js";
 import { auditElf, elfAuditError } from "./elf-audit.js";
-import { FileIndex, type IndexNode, nodePath, type WasteReason } from "./file-index.js";
-import { ImageRootFs, LayerFileLoader } from "./image-root-fs.js";
 import { buildTree } from "./tree-summary.js";
 import type { AnalyzeResult, LayerReport } from "./types.js";
 

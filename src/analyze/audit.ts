@@ -1,10 +1,10 @@
 import { checkSource } from "../check/check.js";
 import { ZerodepError } from "../errors.js";
+import { type FileIndex, nodePath } from "../image/file-index.js";
+import type { ImageRootFs } from "../image/image-root-fs.js";
 import { formatPlatform, type ResolvedImage } from "../image/select.js";
 import { type RootFs, resolvePath } from "../resolve/root-fs.js";
 import type { ElfAudit } from "./elf-audit.js";
-import { type FileIndex, nodePath } from "./file-index.js";
-import type { ImageRootFs } from "./image-root-fs.js";
 import type { AnalyzeResult, ElfFileReport, Finding } from "./types.js";
 
 const BIN_DIRS = new Set(["/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"]);

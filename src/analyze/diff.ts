@@ -1,7 +1,7 @@
+import { type FileIndex, type IndexNode, nodePath } from "../image/file-index.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
 import type { Platform } from "../oci/types.js";
 import { analyzeSource } from "./analyze.js";
-import { type FileIndex, type IndexNode, nodePath } from "./file-index.js";
 
 export const DIFF_SCHEMA_VERSION = 1;
 

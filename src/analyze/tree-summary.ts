@@ -1,4 +1,4 @@
-import type { FileIndex, IndexNode } from "./file-index.js";
+import type { FileIndex, IndexNode } from "../image/file-index.js";
 import type { TreeNode } from "./types.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { CheckProblem } from "../check/check.js";
+import type { WasteEvent, WasteReason } from "../image/file-index.js";
 import type { DiveInefficiency } from "./dive-model.js";
 import type { ElfAudit } from "./elf-audit.js";
-import type { WasteEvent, WasteReason } from "./file-index.js";
 
 /** `zerodep analyze --json`, schemaVersion 1 (README "analyze"). Fields are only ever added. */
 export const ANALYZE_SCHEMA_VERSION = 1;

@@ -1,27 +1,8 @@
 import type { EntryStat } from "../resolve/root-fs.js";
 import type { TarReadEntry } from "../tar/reader.js";
+import { FileIndex, type IndexNode, nodePath } from "./file-index.js";
 
-/** What a layer entry means for the merged tree (image-spec layer.md "Whiteouts"). */
-export type LayerChange =
-  | { kind: "opaque"; dir: string }
-  | { kind: "whiteout"; target: string }
-  | { kind: "entry"; path: string };
-
-/**
- * Classifies a normalised layer path ("etc/.wh.passwd"): `dir/.wh..wh..opq` hides the lower contents of
- * dir, `dir/.wh.NAME` deletes dir/NAME (and what is below it), anything else adds or replaces. Paths in
- * the result are in-root absolute ("/etc/passwd", "/" for the root).
- */
-export function classifyLayerPath(path: string): LayerChange {
-  const abs = path === "." ? "/" : `/${path}`;
-  const slash = abs.lastIndexOf("/");
-  const dir = abs.slice(0, slash) || "/";
-  const name = abs.slice(slash + 1);
-  if (name === ".wh..wh..opq") return { kind: "opaque", dir };
-  if (name.startsWith(".wh."))
-    return { kind: "whiteout", target: `${dir === "/" ? "" : dir}/${name.slice(4)}` };
-  return { kind: "entry", path: abs };
-}
+export { classifyLayerPath, type LayerChange } from "./file-index.js";
 
 /** One path of the merged tree. */
 export interface MergedEntry {
@@ -34,52 +15,40 @@ export interface MergedEntry {
 }
 
 /**
- * The file tree an image presents after its layers are applied in order, without extracting anything.
- * Memory: one small record per path of the final tree (the file index), never file contents.
+ * The file tree an image presents after its layers are applied in order, as a flat map of paths: a
+ * convenience view over FileIndex (the trie that analyze, check IMAGE and pack --base use), for callers
+ * that want plain records. Memory: one small record per path of the final tree, never file contents.
  */
 export class MergedTree {
-  readonly entries = new Map<string, MergedEntry>();
+  readonly index = new FileIndex();
 
-  /**
-   * Deletes `path` (when self) and everything below it — only what layers below `belowLayer` put there
-   * when it is given (an opaque marker hides the lower layers, not its own layer's earlier entries).
-   */
-  removeUnder(path: string, self: boolean, belowLayer = Number.POSITIVE_INFINITY): void {
-    const prefix = path === "/" ? "/" : `${path}/`;
-    for (const [p, e] of [...this.entries])
-      if (((self && p === path) || p.startsWith(prefix)) && e.layer < belowLayer) this.entries.delete(p);
+  /** Applies one entry of layer `layer`, in tar order (whiteouts, opaque markers, hard links). */
+  apply(layer: number, e: TarReadEntry): void {
+    this.index.apply(layer, e);
   }
 
-  /** Applies one entry of layer `layer`, in tar order. */
-  apply(layer: number, e: TarReadEntry): void {
-    if (e.path === ".") return;
-    const c = classifyLayerPath(e.path);
-    if (c.kind === "opaque") {
-      this.removeUnder(c.dir, false, layer);
-      return;
-    }
-    if (c.kind === "whiteout") {
-      this.removeUnder(c.target, true);
-      return;
-    }
-    // A non-directory replaces whatever was there, a whole directory included; a directory over a
-    // directory only updates its metadata.
-    if (e.type !== "dir") this.removeUnder(c.path, true);
-    const kind = e.type === "dir" ? "dir" : e.type === "symlink" ? "symlink" : "file";
-    // A hard link's header carries no size: it is its target's (an earlier entry of the same layer).
-    const size = e.type === "hardlink" ? (this.entries.get(`/${e.linkname ?? ""}`)?.stat.size ?? 0) : e.size;
-    this.entries.set(c.path, {
-      stat: { kind, size, mode: e.mode, uid: e.uid, gid: e.gid },
-      ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
-      layer,
-      layerPath: e.type === "hardlink" && e.linkname ? e.linkname.replace(/^\/+/, "") : e.path,
-    });
+  /** The final tree: in-root path ("/etc/passwd") → entry, in walk order. */
+  get entries(): Map<string, MergedEntry> {
+    const out = new Map<string, MergedEntry>();
+    // Parents no layer declared (implicit) are left out, as a flat list of layer entries would.
+    for (const n of this.index.walk()) if (!n.implicit) out.set(nodePath(n), toEntry(n));
+    return out;
   }
 
   has(path: string): boolean {
-    return this.entries.has(path);
+    return this.get(path) !== undefined;
   }
   get(path: string): MergedEntry | undefined {
-    return this.entries.get(path);
+    const n = this.index.get(path);
+    return n && !n.implicit && n.parent ? toEntry(n) : undefined;
   }
+}
+
+function toEntry(n: IndexNode): MergedEntry {
+  return {
+    stat: { kind: n.kind, size: n.size, mode: n.mode, uid: n.uid, gid: n.gid },
+    ...(n.linkname !== undefined ? { linkname: n.linkname } : {}),
+    layer: n.layer,
+    layerPath: n.layerPath,
+  };
 }

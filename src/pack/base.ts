@@ -1,18 +1,14 @@
 import { ParseError, ZerodepError } from "../errors.js";
+import { FileIndex } from "../image/file-index.js";
+import { ImageRootFs, LayerFileLoader } from "../image/image-root-fs.js";
 import { layerTar } from "../image/layer-stream.js";
-import { type MergedEntry, MergedTree } from "../image/merged-tree.js";
 import { openImage } from "../image/open.js";
 import { resolveImage } from "../image/select.js";
 import type { ImageSource } from "../image/source.js";
-import type { ByteSource } from "../io/reader.js";
-import { checkRange } from "../io/reader.js";
 import { familyOf, type MediaFamily } from "../oci/media-types.js";
 import type { Descriptor, ImageConfig, Manifest, Platform } from "../oci/types.js";
 import type { RegistryOptions } from "../registry/options.js";
 import { readTar } from "../tar/reader.js";
-
-/** One file of the base image's merged tree (after whiteouts). */
-export type BaseEntry = MergedEntry;
 
 export interface BaseImage {
   family: MediaFamily;
@@ -20,9 +16,12 @@ export interface BaseImage {
   config: ImageConfig;
   layers: Descriptor[];
   source: ImageSource;
-  /** Merged file tree: in-root path ("/etc/passwd") → entry. */
-  tree: Map<string, BaseEntry>;
+  /** The base's merged file tree, files read back lazily from their layers. */
+  rootFs: ImageRootFs;
 }
+
+/** Layers read back for check are bounded like the first pass (layerTar's default). */
+const MAX_LAYER_BYTES = 64 * 1024 ** 3;
 
 /** Opens the base image source (`oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:REPO:TAG]`, or a registry reference). */
 export function openBaseSource(spec: string, registry?: RegistryOptions): Promise<ImageSource> {
@@ -53,7 +52,7 @@ export async function openBase(source: ImageSource, platform: Platform): Promise
       `${spec}: the base is ${config.os}/${config.architecture}, the binary ${platform.os}/${platform.architecture}`,
     );
   }
-  const tree = new MergedTree();
+  const index = new FileIndex();
   for (const [i, layer] of manifest.layers.entries()) {
     try {
       await readTar(layerTar(source, layer), (e) => {
@@ -66,7 +65,7 @@ export async function openBase(source: ImageSource, platform: Platform): Promise
             e.offset,
           );
         }
-        tree.apply(i, e);
+        index.apply(i, e);
       });
     } catch (err) {
       if (err instanceof ZerodepError)
@@ -74,44 +73,9 @@ export async function openBase(source: ImageSource, platform: Platform): Promise
       throw err;
     }
   }
-  return { family, manifest, config, layers: manifest.layers, source, tree: tree.entries };
-}
-
-/**
- * A ByteSource over a file of a base layer, read on first use by streaming that layer once more and
- * keeping only this file's bytes (check reads the loader, libraries and ld.so.cache of a base).
- */
-export class BaseFileSource implements ByteSource {
-  readonly size: number;
-  private bytes: Promise<Uint8Array> | null = null;
-  constructor(
-    private readonly base: BaseImage,
-    private readonly entry: BaseEntry,
-    readonly name: string,
-  ) {
-    this.size = entry.stat.size;
-  }
-  private load(): Promise<Uint8Array> {
-    if (!this.bytes) {
-      this.bytes = (async () => {
-        let found: Uint8Array | null = null;
-        const layer = this.base.layers[this.entry.layer]!;
-        await readTar(layerTar(this.base.source, layer), async (e, body) => {
-          if (e.path !== this.entry.layerPath || found) return;
-          const parts: Uint8Array[] = [];
-          for await (const c of body) parts.push(c);
-          found = Buffer.concat(parts);
-        });
-        if (!found) throw new ZerodepError("BASE_FILE_MISSING", `${this.name}: not found again in its layer`);
-        return found;
-      })();
-    }
-    return this.bytes;
-  }
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    checkRange(this, offset, length);
-    const b = await this.load();
-    return b.subarray(offset, offset + length);
-  }
-  async close(): Promise<void> {}
+  // The same read-back machinery as check IMAGE: a file check opens costs at most one more pass of its
+  // layer, which also fetches the other files check is likely to open from it.
+  const loader = new LayerFileLoader(source, manifest.layers, index, MAX_LAYER_BYTES);
+  const rootFs = new ImageRootFs(index, loader, spec);
+  return { family, manifest, config, layers: manifest.layers, source, rootFs };
 }

@@ -338,14 +338,14 @@ async function imageFiles(
   const warnings: PackedImage["warnings"] = [];
   const files: TreeFile[] = [hostFile(file, path.slice(1), 0o755, mtime)];
   // A base keeps its own users and /tmp; scratch gets distroless's.
-  if (!base?.tree.has("/etc/passwd")) {
+  if (!base?.rootFs.lstat("/etc/passwd")) {
     files.push(
       bytesFile("etc/passwd", PASSWD, 0o644, mtime),
       bytesFile("etc/group", GROUP, 0o644, mtime),
       dirEntry("home/nonroot", 0o755, mtime, 65532, 65532),
     );
   }
-  if (!base?.tree.has("/tmp")) files.push(dirEntry("tmp", 0o1777, mtime));
+  if (!base?.rootFs.lstat("/tmp")) files.push(dirEntry("tmp", 0o1777, mtime));
   const env = [...(base?.config.config.Env ?? [])];
   if (!env.some((e) => e.startsWith("PATH="))) env.unshift(DEFAULT_PATH_ENV);
   if (opts.bundleLibs) files.push(...(await bundledLibraries(file, path, opts.libsRoot ?? "/", mtime)));

@@ -2,7 +2,7 @@ import { IoError } from "../errors.js";
 import { BufferSource, type ByteSource, FileSource } from "../io/reader.js";
 import type { EntryStat, RootFs } from "../resolve/root-fs.js";
 import type { TarInput } from "../tar/writer.js";
-import { BaseFileSource, type BaseImage } from "./base.js";
+import type { BaseImage } from "./base.js";
 
 /**
  * The file tree of an image being built, seen as a RootFs, so that `check` can judge the image
@@ -20,15 +20,7 @@ export class TreeRootFs implements RootFs {
   ) {
     this.description = description;
     this.children.set("/", []);
-    // The base's merged tree first; our files (added below) override it.
-    if (base) {
-      for (const [p, e] of base.tree) {
-        if (e.stat.kind === "dir" && !this.children.has(p)) this.children.set(p, []);
-        const parent = p.slice(0, p.lastIndexOf("/")) || "/";
-        if (!this.children.has(parent)) this.children.set(parent, []);
-        this.children.get(parent)!.push(p.slice(p.lastIndexOf("/") + 1));
-      }
-    }
+    // Our files (added below) override the base's merged tree, which is consulted on every lookup.
     const add = (p: string) => {
       const parent = p.slice(0, p.lastIndexOf("/")) || "/";
       if (!this.children.has(parent)) {
@@ -56,8 +48,8 @@ export class TreeRootFs implements RootFs {
     if (path === "/") return { kind: "dir", size: 0, mode: 0o755, uid: 0, gid: 0 };
     const x = this.byPath.get(path);
     if (!x) {
-      const b = this.base?.tree.get(path);
-      if (b) return b.stat;
+      const b = this.base?.rootFs.lstat(path);
+      if (b) return b;
       return this.implicitDirs.has(path) ? { kind: "dir", size: 0, mode: 0o755, uid: 0, gid: 0 } : null;
     }
     const e = x.input.entry;
@@ -66,17 +58,18 @@ export class TreeRootFs implements RootFs {
   }
   readlink(path: string): string | null {
     const e = this.byPath.get(path)?.input.entry;
-    if (!e) return this.base?.tree.get(path)?.linkname ?? null;
+    if (!e) return this.base?.rootFs.readlink(path) ?? null;
     return e.type === "symlink" ? (e.linkname ?? null) : null;
   }
   readdir(path: string): string[] | null {
-    return this.children.get(path) ?? null;
+    const ours = this.children.get(path);
+    const theirs = this.base?.rootFs.readdir(path);
+    if (!theirs) return ours ?? null;
+    return ours ? [...new Set([...theirs, ...ours])] : theirs;
   }
   open(path: string): ByteSource {
     const x = this.byPath.get(path);
-    const b = x ? undefined : this.base?.tree.get(path);
-    if (b && this.base && b.stat.kind === "file")
-      return new BaseFileSource(this.base, b, `${this.description}:${path}`);
+    if (!x && this.base?.rootFs.lstat(path)?.kind === "file") return this.base.rootFs.open(path);
     if (x?.input.entry.type !== "file")
       throw new IoError("ENOENT", `${this.description}:${path}: no such file`);
     if (x.hostPath) return FileSource.open(x.hostPath);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { analyzeSource } from "../../src/analyze/analyze.js";
-import { nodePath } from "../../src/analyze/file-index.js";
+import { nodePath } from "../../src/image/file-index.js";
 import { openImage } from "../../src/image/open.js";
 import { needs, run } from "../helpers/env.js";
 

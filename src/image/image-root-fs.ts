@@ -1,11 +1,11 @@
 import { IoError, ZerodepError } from "../errors.js";
-import { layerTar } from "../image/layer-stream.js";
-import type { ImageSource } from "../image/source.js";
 import { BufferSource, type ByteSource, checkRange } from "../io/reader.js";
 import type { Descriptor } from "../oci/types.js";
 import type { EntryStat, RootFs } from "../resolve/root-fs.js";
 import { readTar } from "../tar/reader.js";
 import { type FileIndex, type IndexNode, nodePath } from "./file-index.js";
+import { layerTar } from "./layer-stream.js";
+import type { ImageSource } from "./source.js";
 
 /** Files larger than this are not read back from a layer for `check` (it reads headers and tables). */
 const MAX_READBACK = 512 * 1024 * 1024;

@@ -1,6 +1,27 @@
-import { classifyLayerPath } from "../image/merged-tree.js";
 import type { EntryKind } from "../resolve/root-fs.js";
 import type { TarReadEntry } from "../tar/reader.js";
+
+/** What a layer entry means for the merged tree (image-spec layer.md "Whiteouts"). */
+export type LayerChange =
+  | { kind: "opaque"; dir: string }
+  | { kind: "whiteout"; target: string }
+  | { kind: "entry"; path: string };
+
+/**
+ * Classifies a normalised layer path ("etc/.wh.passwd"): `dir/.wh..wh..opq` hides the lower contents of
+ * dir, `dir/.wh.NAME` deletes dir/NAME (and what is below it), anything else adds or replaces. Paths in
+ * the result are in-root absolute ("/etc/passwd", "/" for the root).
+ */
+export function classifyLayerPath(path: string): LayerChange {
+  const abs = path === "." ? "/" : `/${path}`;
+  const slash = abs.lastIndexOf("/");
+  const dir = abs.slice(0, slash) || "/";
+  const name = abs.slice(slash + 1);
+  if (name === ".wh..wh..opq") return { kind: "opaque", dir };
+  if (name.startsWith(".wh."))
+    return { kind: "whiteout", target: `${dir === "/" ? "" : dir}/${name.slice(4)}` };
+  return { kind: "entry", path: abs };
+}
 
 /** Why bytes a layer shipped are not in the final file tree. */
 export type WasteReason =

@@ -3,13 +3,13 @@ import { open } from "node:fs/promises";
 import { IoError, ParseError, ZerodepError } from "../errors.js";
 import { canonicalJson } from "../oci/canonical-json.js";
 import { parseIndex } from "../oci/descriptor.js";
-import { type Digest, isDigest, sha256 } from "../oci/digest.js";
+import { type Digest, DigestingStream, isDigest, sha256 } from "../oci/digest.js";
 import { REF_NAME, resolveRefIn } from "../oci/layout.js";
 import { MediaType } from "../oci/media-types.js";
 import type { Descriptor, ImageConfig, Index, Manifest } from "../oci/types.js";
+import { readJsonBlob, verifyBlob } from "../oci/verify.js";
 import { readTar } from "../tar/reader.js";
 import { type ImageSource, MAX_JSON_BYTES } from "./source.js";
-import { readJsonBlob, verifyBlob } from "./verify.js";
 
 /** Uncompressed Docker layer media type (what `docker save` layers are; skopeo uses it for docker-archive). */
 export const DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar";
@@ -271,10 +271,9 @@ export class ArchiveImageSource implements ImageSource {
   }
 
   async #hashRange(e: ArchiveEntry): Promise<Digest> {
-    const { createHash } = await import("node:crypto");
-    const h = createHash("sha256");
-    for await (const c of this.#range(e)) h.update(c);
-    return `sha256:${h.digest("hex")}`;
+    const ds = new DigestingStream();
+    for await (const c of this.#range(e)) ds.update(c);
+    return ds.digest;
   }
 }
 

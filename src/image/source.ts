@@ -26,5 +26,4 @@ export interface ImageSource {
   close(): Promise<void>;
 }
 
-/** JSON blobs (manifests, indexes, configs) larger than this are refused rather than buffered. */
-export const MAX_JSON_BYTES = 16 * 1024 * 1024;
+export { MAX_JSON_BYTES } from "../oci/verify.js";

@@ -9,6 +9,7 @@ import { checkDescriptor, parseIndex } from "./descriptor.js";
 import { type Digest, DigestingStream, isDigest } from "./digest.js";
 import { MediaType } from "./media-types.js";
 import type { Descriptor, Index } from "./types.js";
+import { MAX_JSON_BYTES, readJsonBlob, verifyBlob } from "./verify.js";
 
 /*
  * OCI image layout on disk (image-spec image-layout.md):
@@ -25,7 +26,6 @@ const OCI_LAYOUT = "oci-layout";
 const INDEX_JSON = "index.json";
 const LAYOUT_VERSION = "1.0.0";
 /** JSON documents (index.json, manifests, configs) larger than this are refused: none real comes close. */
-const MAX_JSON_BYTES = 16 * 1024 * 1024;
 const TMP_INFIX = ".zerodep-tmp-";
 
 // image-spec annotations.md: ref ::= component ("/" component)*; component ::= alphanum (separator alphanum)*;
@@ -421,27 +421,8 @@ export class LayoutReader {
     return resolveRefIn(this.index, tag, this.dir);
   }
 
-  async readJson<T>(desc: Descriptor): Promise<T> {
-    if (desc.size > MAX_JSON_BYTES) {
-      throw new ParseError(
-        "BLOB_TOO_LARGE",
-        `${desc.digest}: ${desc.size} bytes is over the ${MAX_JSON_BYTES}-byte limit for JSON`,
-      );
-    }
-    const parts: Uint8Array[] = [];
-    for await (const chunk of this.blob(desc)) parts.push(chunk);
-    try {
-      return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(parts))) as T;
-    } catch (e) {
-      throw new ParseError(
-        "JSON_INVALID",
-        `blob ${desc.digest} (${desc.mediaType}) is not valid JSON`,
-        undefined,
-        {
-          cause: e,
-        },
-      );
-    }
+  readJson<T>(desc: Descriptor): Promise<T> {
+    return readJsonBlob<T>(this.blob(desc), desc);
   }
 
   blob(desc: Descriptor): AsyncIterable<Uint8Array> {
@@ -468,22 +449,7 @@ export class LayoutReader {
       }
       throw new IoError("READ_FAILED", `${path}: ${(e as Error).message}`, { cause: e });
     }
-    const ds = new DigestingStream();
     // The stream closes the handle when it ends or is destroyed (also when the consumer stops early).
-    for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20 })) {
-      ds.update(chunk as Uint8Array);
-      // Stop at once on a blob larger than its descriptor says, rather than read an unbounded file.
-      if (ds.size > desc.size) break;
-      yield chunk as Uint8Array;
-    }
-    if (ds.size !== desc.size) {
-      throw new ParseError(
-        "DIGEST_MISMATCH",
-        `blob ${desc.digest}: ${ds.size > desc.size ? `more than ${desc.size}` : `only ${ds.size}`} bytes, descriptor says ${desc.size}`,
-      );
-    }
-    if (ds.digest !== desc.digest) {
-      throw new ParseError("DIGEST_MISMATCH", `blob ${desc.digest}: content hashes to ${ds.digest}`);
-    }
+    yield* verifyBlob(fh.createReadStream({ highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>, desc);
   }
 }

@@ -1,8 +1,8 @@
 import { ParseError } from "../errors.js";
 import { isIndexMediaType, isManifestMediaType } from "../image/select.js";
 import type { ImageSource } from "../image/source.js";
-import { readJsonBlob, verifyBlob } from "../image/verify.js";
 import type { Descriptor } from "../oci/types.js";
+import { readJsonBlob, verifyBlob } from "../oci/verify.js";
 import { getBlob, getManifest } from "./api.js";
 import type { RegistryClient } from "./client.js";
 import { isTransientNetworkError, RegistryError } from "./errors.js";

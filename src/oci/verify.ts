@@ -1,17 +1,20 @@
 import { ParseError } from "../errors.js";
-import { DigestingStream } from "../oci/digest.js";
-import type { Descriptor } from "../oci/types.js";
-import { MAX_JSON_BYTES } from "./source.js";
+import { DigestingStream } from "./digest.js";
+import type { Descriptor } from "./types.js";
+
+/** JSON blobs (manifests, indexes, configs) larger than this are refused rather than buffered. */
+export const MAX_JSON_BYTES = 16 * 1024 * 1024;
 
 /**
  * Passes `chunks` through while checking them against `desc`: stops reading at once when more bytes come
  * than the descriptor says (a hostile or corrupt source can never make us read without bound), and throws
- * ParseError DIGEST_MISMATCH at the end when the size or sha256 differ. `where` names the source.
+ * ParseError DIGEST_MISMATCH at the end when the size or sha256 differ. `where`, when given, names the
+ * source at the start of messages.
  */
 export async function* verifyBlob(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   desc: Descriptor,
-  where: string,
+  where?: string,
 ): AsyncGenerator<Uint8Array> {
   const ds = new DigestingStream();
   for await (const chunk of chunks) {
@@ -22,11 +25,14 @@ export async function* verifyBlob(
   if (ds.size !== desc.size) {
     throw new ParseError(
       "DIGEST_MISMATCH",
-      `${where}: blob ${desc.digest}: ${ds.size > desc.size ? `more than ${desc.size}` : `only ${ds.size}`} bytes, descriptor says ${desc.size}`,
+      `${at(where)}blob ${desc.digest}: ${ds.size > desc.size ? `more than ${desc.size}` : `only ${ds.size}`} bytes, descriptor says ${desc.size}`,
     );
   }
   if (ds.digest !== desc.digest) {
-    throw new ParseError("DIGEST_MISMATCH", `${where}: blob ${desc.digest}: content hashes to ${ds.digest}`);
+    throw new ParseError(
+      "DIGEST_MISMATCH",
+      `${at(where)}blob ${desc.digest}: content hashes to ${ds.digest}`,
+    );
   }
 }
 
@@ -34,12 +40,12 @@ export async function* verifyBlob(
 export async function readJsonBlob<T>(
   chunks: AsyncIterable<Uint8Array>,
   desc: Descriptor,
-  where: string,
+  where?: string,
 ): Promise<T> {
   if (desc.size > MAX_JSON_BYTES) {
     throw new ParseError(
       "BLOB_TOO_LARGE",
-      `${where}: blob ${desc.digest}: ${desc.size} bytes is over the ${MAX_JSON_BYTES}-byte limit for JSON`,
+      `${at(where)}blob ${desc.digest}: ${desc.size} bytes is over the ${MAX_JSON_BYTES}-byte limit for JSON`,
     );
   }
   const parts: Uint8Array[] = [];
@@ -49,9 +55,13 @@ export async function readJsonBlob<T>(
   } catch (e) {
     throw new ParseError(
       "JSON_INVALID",
-      `${where}: blob ${desc.digest} (${desc.mediaType}) is not valid JSON`,
+      `${at(where)}blob ${desc.digest} (${desc.mediaType}) is not valid JSON`,
       undefined,
       { cause: e },
     );
   }
+}
+
+function at(where: string | undefined): string {
+  return where === undefined ? "" : `${where}: `;
 }

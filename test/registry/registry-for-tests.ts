@@ -40,6 +40,13 @@ function sh(cmd: string, args: string[], cwd: string): void {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${r.stderr}`);
 }
 
+/** A self-signed EC P-256 certificate valid two days: NAME.key and NAME.crt in `dir`. */
+export function selfSignedEcCert(dir: string, name: string, subject: string): void {
+  const curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  const out = ["-keyout", `${name}.key`, "-out", `${name}.crt`, "-days", "2", "-subj", subject];
+  sh("openssl", ["req", "-x509", ...curve, ...out], dir);
+}
+
 /** A CA and a server certificate for 127.0.0.1/localhost signed by it (EC P-256, two days). */
 export function makeTlsMaterial(dir: string): {
   caFile: string;
@@ -47,27 +54,7 @@ export function makeTlsMaterial(dir: string): {
   keyFile: string;
   certDir: string;
 } {
-  sh(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.crt",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=zerodep test CA",
-    ],
-    dir,
-  );
+  selfSignedEcCert(dir, "ca", "/CN=zerodep test CA");
   sh(
     "openssl",
     [

@@ -5,11 +5,11 @@
 // against `rootcertbundle` and takes the key from its leaf; with `kid` it would instead need libtrust's
 // key fingerprint. `aud` must equal the configured service, `iss` the issuer.
 
-import { spawnSync } from "node:child_process";
 import { createPrivateKey, randomUUID, sign, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
+import { selfSignedEcCert } from "./registry-for-tests.js";
 
 export interface TokenRequest {
   method: string;
@@ -36,28 +36,7 @@ export async function startTokenIssuer(
   users: Record<string, string>,
   opts: { issueRefreshTokens?: boolean; anonymousPull?: boolean } = {},
 ): Promise<TokenIssuer> {
-  const r = spawnSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      "issuer.key",
-      "-out",
-      "issuer.crt",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=zerodep test token issuer",
-    ],
-    { cwd: dir, encoding: "utf8" },
-  );
-  if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
+  selfSignedEcCert(dir, "issuer", "/CN=zerodep test token issuer");
   const certFile = join(dir, "issuer.crt");
   const key = createPrivateKey(readFileSync(join(dir, "issuer.key")));
   const der = new X509Certificate(readFileSync(certFile)).raw.toString("base64");

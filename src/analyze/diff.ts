@@ -22,24 +22,20 @@ export interface ConfigChange {
   b: unknown;
 }
 
+/** One side of a diff: which image, and the size of its final tree. */
+export interface DiffSide {
+  image: string;
+  digest: string;
+  platform: string;
+  finalBytes: number;
+  finalFiles: number;
+  layers: number;
+}
+
 export interface DiffResult {
   schemaVersion: 1;
-  a: {
-    image: string;
-    digest: string;
-    platform: string;
-    finalBytes: number;
-    finalFiles: number;
-    layers: number;
-  };
-  b: {
-    image: string;
-    digest: string;
-    platform: string;
-    finalBytes: number;
-    finalFiles: number;
-    layers: number;
-  };
+  a: DiffSide;
+  b: DiffSide;
   added: FileChange[];
   removed: FileChange[];
   changed: FileChange[];

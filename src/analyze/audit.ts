@@ -1,4 +1,4 @@
-import { checkSource } from "../check/check.js";
+import { type CheckProblem, checkSource } from "../check/check.js";
 import { ZerodepError } from "../errors.js";
 import { type FileIndex, nodePath } from "../image/file-index.js";
 import type { ImageRootFs } from "../image/image-root-fs.js";
@@ -265,12 +265,8 @@ async function checkEntrypoint(
   const program = argv[0] ?? null;
   e.program = program;
   if (program === null) {
-    result.findings.push({
-      code: "NO_ENTRYPOINT",
-      severity: "warning",
-      message: "neither Entrypoint nor Cmd is set: the image does not say what to run",
-      fix: 'set ENTRYPOINT ["/path/to/program"] (zerodep pack sets it to the binary)',
-    });
+    // For analyze an image without a program is worth a warning (a base image is one); check fails it.
+    result.findings.push({ ...noEntrypointProblem(), severity: "warning" });
     return;
   }
   const env = envMapOf(c.env);
@@ -279,12 +275,7 @@ async function checkEntrypoint(
   const where = `entrypoint ${program}`;
   if (resolved === null) {
     e.runnable = false;
-    const p = {
-      code: "ENTRYPOINT_MISSING",
-      severity: "error" as const,
-      message: `${where}: not found in the image${program.includes("/") ? "" : ` (searched PATH ${env["PATH"] ?? DEFAULT_PATH})`}: the container fails with "no such file or directory"`,
-      fix: "copy the program into the image, or fix the path in ENTRYPOINT/CMD",
-    };
+    const p = entrypointMissingProblem(program, env, where);
     e.problems.push(p);
     result.findings.push(p);
     return;
@@ -366,4 +357,28 @@ export function findProgram(
     if (r.ok && r.stat.kind === "file") return r.path;
   }
   return null;
+}
+
+/** The problem of an image that names no program to run (check IMAGE: an error). */
+export function noEntrypointProblem(): CheckProblem {
+  return {
+    code: "NO_ENTRYPOINT",
+    severity: "error",
+    message: "neither Entrypoint nor Cmd is set: the image does not say what to run",
+    fix: 'set ENTRYPOINT ["/path/to/program"] (zerodep pack sets it to the binary)',
+  };
+}
+
+/** The problem of an entrypoint whose program is not in the image (the runtime's "no such file"). */
+export function entrypointMissingProblem(
+  program: string,
+  env: Record<string, string>,
+  where = `entrypoint ${program}`,
+): CheckProblem {
+  return {
+    code: "ENTRYPOINT_MISSING",
+    severity: "error",
+    message: `${where}: not found in the image${program.includes("/") ? "" : ` (searched PATH ${env["PATH"] ?? DEFAULT_PATH})`}: the container fails with "no such file or directory"`,
+    fix: "copy the program into the image, or fix the path in ENTRYPOINT/CMD",
+  };
 }

@@ -1,5 +1,5 @@
 import { analyzeSource } from "../analyze/analyze.js";
-import { envMapOf, findProgram } from "../analyze/audit.js";
+import { entrypointMissingProblem, envMapOf, findProgram, noEntrypointProblem } from "../analyze/audit.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
 import { formatPlatform } from "../image/select.js";
 import type { Platform } from "../oci/types.js";
@@ -59,19 +59,7 @@ export async function checkImage(spec: string, opts: CheckImageOptions = {}): Pr
         platform: { os: null, arch: null, variant: null },
         target: { os: os ?? "linux", arch: arch ?? "unknown" },
         problems: [
-          program === undefined
-            ? {
-                code: "NO_ENTRYPOINT",
-                severity: "error",
-                message: "neither Entrypoint nor Cmd is set: the image does not say what to run",
-                fix: 'set ENTRYPOINT ["/path/to/program"] (zerodep pack sets it to the binary)',
-              }
-            : {
-                code: "ENTRYPOINT_MISSING",
-                severity: "error",
-                message: `${program}: not found in the image${program.includes("/") ? "" : ` along PATH ${env["PATH"] ?? "(default)"}`}: the container fails with "no such file or directory"`,
-                fix: "copy the program into the image, or fix the path in ENTRYPOINT/CMD",
-              },
+          program === undefined ? noEntrypointProblem() : entrypointMissingProblem(program, env, program),
         ],
         needs: [],
         deps: null,

@@ -42,6 +42,11 @@ export interface ElfFile {
   dynamicSymbols(): Promise<ElfSymbol[]>;
   /** Raw dynamic symbol table and its string table, for callers that decode selectively. */
   dynamicSymbolTable(): Promise<{ raw: Uint8Array; strtab: Uint8Array; count: number } | null>;
+  /**
+   * Where the dynamic symbol table lies (file offset, entry count) and its string table, without
+   * reading the entries: callers that need a few symbols read those alone.
+   */
+  dynamicSymbolLocation(): Promise<{ offset: number; count: number; strtab: Uint8Array } | null>;
   /** `.symtab` symbols, read on first call; [] when stripped. */
   staticSymbols(): Promise<ElfSymbol[]>;
   /** File bytes of a section (NOBITS → empty). Bounds-checked. */
@@ -201,6 +206,7 @@ export async function readElf(src: ByteSource): Promise<ElfFile> {
   const dynVal = (tag: number) => dynamic?.find((d) => d.tag === tag)?.val;
   // The dynamic string table, addressed by DT_STRTAB (a virtual address) or the .dynamic section's link.
   let dynstr: Uint8Array = new Uint8Array(0);
+  let dynstrOff = -1;
   if (dynamic) {
     const strAddr = dynVal(DT.STRTAB);
     const strSize = dynVal(DT.STRSZ) ?? 0;
@@ -212,6 +218,7 @@ export async function readElf(src: ByteSource): Promise<ElfFile> {
     }
     if (off !== null && size > 0 && off + size <= src.size && size <= MAX_TABLE) {
       dynstr = await src.read(off, size);
+      dynstrOff = off;
     } else if (dynamic.some((d) => d.tag === DT.NEEDED || d.tag === DT.SONAME)) {
       problems.push(
         `dynamic string table (DT_STRTAB ${hex(strAddr ?? 0)}, ${strSize} bytes) is outside the file`,
@@ -289,25 +296,32 @@ export async function readElf(src: ByteSource): Promise<ElfFile> {
     if (r.truncated) problems.push("version definitions (.gnu.version_d) run past the end of their table");
   }
 
-  let dynTable: { raw: Uint8Array; strtab: Uint8Array; count: number } | null | undefined;
-  const dynamicSymbolTable = async () => {
-    if (dynTable !== undefined) return dynTable;
-    dynTable = null;
+  let dynLoc: { offset: number; count: number; strtab: Uint8Array } | null | undefined;
+  const dynamicSymbolLocation = async () => {
+    if (dynLoc !== undefined) return dynLoc;
+    dynLoc = null;
     const size = SYM_SIZE[cls];
     const sec = sections.find((s) => s.type === SHT.DYNSYM);
     if (sec && sec.offset + sec.size <= src.size && sec.size <= MAX_TABLE) {
       const strsec = sections[sec.link];
-      const strtab =
-        strsec && strsec.offset + strsec.size <= src.size && strsec.size <= MAX_TABLE
-          ? await sectionBytes(strsec)
-          : dynstr;
-      const raw = await sectionBytes(sec);
-      dynTable = { raw, strtab, count: Math.floor(raw.byteLength / size) };
-      return dynTable;
+      let strtab = dynstr;
+      if (strsec && strsec.offset + strsec.size <= src.size && strsec.size <= MAX_TABLE) {
+        // Usually the very bytes DT_STRTAB already gave us: do not read them twice.
+        strtab =
+          strsec.offset === dynstrOff && strsec.size <= dynstr.byteLength
+            ? dynstr.subarray(0, strsec.size)
+            : await sectionBytes(strsec);
+      }
+      dynLoc = {
+        offset: sec.offset,
+        count: sec.type === SHT.NOBITS ? 0 : Math.floor(sec.size / size),
+        strtab,
+      };
+      return dynLoc;
     }
     // No section headers (sstrip'ed): count from the hash tables, as the loader never needs to.
     const symAddr = dynVal(DT.SYMTAB);
-    if (symAddr === undefined) return dynTable;
+    if (symAddr === undefined) return dynLoc;
     let count: number | null = null;
     const hashAddr = dynVal(DT.HASH);
     if (hashAddr !== undefined) {
@@ -323,13 +337,24 @@ export async function readElf(src: ByteSource): Promise<ElfFile> {
         count = countGnuHashSymbols(await src.read(go, len), cls, little);
       }
     }
-    if (count === null || count * size > src.size) return dynTable;
+    if (count === null || count * size > src.size) return dynLoc;
     const so = vaddrToOffset(symAddr, count * size);
     if (so === null) {
       problems.push("dynamic symbol table is not mapped by any PT_LOAD segment");
-      return dynTable;
+      return dynLoc;
     }
-    dynTable = { raw: await src.read(so, count * size), strtab: dynstr, count };
+    dynLoc = { offset: so, count, strtab: dynstr };
+    return dynLoc;
+  };
+  let dynTable: { raw: Uint8Array; strtab: Uint8Array; count: number } | null | undefined;
+  const dynamicSymbolTable = async () => {
+    if (dynTable !== undefined) return dynTable;
+    const loc = await dynamicSymbolLocation();
+    dynTable = loc && {
+      raw: await src.read(loc.offset, loc.count * SYM_SIZE[cls]),
+      strtab: loc.strtab,
+      count: loc.count,
+    };
     return dynTable;
   };
   let dynSyms: ElfSymbol[] | null = null;
@@ -398,6 +423,7 @@ export async function readElf(src: ByteSource): Promise<ElfFile> {
     dynstr,
     dynamicSymbols,
     dynamicSymbolTable,
+    dynamicSymbolLocation,
     staticSymbols,
     sectionBytes,
     section: (n: string) => sections.find((s) => s.name === n),

@@ -18,15 +18,15 @@ export const SYM_SIZE = { 32: 16, 64: 24 } as const;
 
 /**
  * Parses a symbol table (`.symtab` or `.dynsym`), resolving names in `strtab`. Symbol 0 is the null
- * symbol and is included. `keep` selects by index and section index before any name is decoded: decoding every name of a
- * large library dominates a scan otherwise.
+ * symbol and is included. `keep` selects by index, section index and name offset before any name is
+ * decoded: decoding every name of a large library dominates a scan otherwise.
  */
 export function parseSymbols(
   b: Uint8Array,
   cls: 32 | 64,
   little: boolean,
   strtab: Uint8Array,
-  keep?: (index: number, shndx: number) => boolean,
+  keep?: (index: number, shndx: number, nameOffset: number) => boolean,
 ): ElfSymbol[] {
   const r = new Bytes(b, little);
   const size = SYM_SIZE[cls];
@@ -52,7 +52,7 @@ export function parseSymbols(
       info = r.u8(o + 12); // st_info
       shndx = r.u16(o + 14); // st_shndx
     }
-    if (keep && !keep(i, shndx)) continue;
+    if (keep && !keep(i, shndx, name)) continue;
     out.push({
       index: i,
       name: cString(strtab, name) ?? "",
@@ -104,6 +104,16 @@ export function stringTableHas(table: Uint8Array, name: string): boolean {
     at = buf.indexOf(needle, at + 1);
   }
   return false;
+}
+
+/** Whether the NUL-terminated string at `offset` of `table` ends with `suffix` (ASCII), without decoding it. */
+export function stringEndsWith(table: Uint8Array, offset: number, suffix: string): boolean {
+  if (offset < 0 || offset >= table.byteLength) return false;
+  const end = table.indexOf(0, offset);
+  if (end < 0 || end - offset < suffix.length) return false;
+  for (let k = 0; k < suffix.length; k++)
+    if (table[end - suffix.length + k] !== suffix.charCodeAt(k)) return false;
+  return true;
 }
 
 /** Every string of `table` that ends with `suffix` (e.g. "_chk"), found by a native byte search. */

@@ -3,7 +3,14 @@ import { DF, DF_1, DT, ET, PF, PT, SHF, SHT } from "../elf/constants.js";
 import type { ElfFile } from "../elf/elf-file.js";
 import { NT_GNU_ABI_TAG, parseAbiTag, parseNotes } from "../elf/notes.js";
 import { SECTION_TYPE_NAMES } from "../elf/section-header.js";
-import { parseSymbols, stringTableHas, stringTableWithSuffix } from "../elf/symbols.js";
+import {
+  type ElfSymbol,
+  parseSymbols,
+  SYM_SIZE,
+  stringEndsWith,
+  stringTableHas,
+  stringTableWithSuffix,
+} from "../elf/symbols.js";
 import { compareDotted, minimumGlibc } from "../elf/versions.js";
 import type { DebugInfo, Hardening, Libc, Linkage, SectionSize } from "./types.js";
 
@@ -110,18 +117,28 @@ export async function glibcFloorSymbols(elf: ElfFile, floor: string | null): Pro
     for (const v of n.versions) if (v.name === `GLIBC_${floor}`) idx.add(v.index);
   const versymAddr = elf.dynamic?.find((d) => d.tag === DT.VERSYM)?.val;
   if (versymAddr === undefined || idx.size === 0) return [];
-  const t = await elf.dynamicSymbolTable();
-  if (!t || t.count === 0) return [];
-  const off = elf.vaddrToOffset(versymAddr, t.count * 2);
+  const loc = await elf.dynamicSymbolLocation();
+  if (!loc || loc.count === 0) return [];
+  const off = elf.vaddrToOffset(versymAddr, loc.count * 2);
   if (off === null) return [];
-  const vs = new Bytes(await elf.source.read(off, t.count * 2), elf.little);
-  const syms = parseSymbols(
-    t.raw,
-    elf.header.class,
-    elf.little,
-    t.strtab,
-    (i) => i > 0 && idx.has(vs.u16(i * 2) & 0x7fff),
-  );
+  const vs = new Bytes(await elf.source.read(off, loc.count * 2), elf.little);
+  const wanted: number[] = [];
+  for (let i = 1; i < loc.count; i++) if (idx.has(vs.u16(i * 2) & 0x7fff)) wanted.push(i);
+  // Usually a handful of symbols: read their entries alone rather than the whole table.
+  const cls = elf.header.class;
+  const size = SYM_SIZE[cls];
+  let syms: ElfSymbol[];
+  if (wanted.length <= 64) {
+    syms = [];
+    for (const i of wanted)
+      syms.push(
+        ...parseSymbols(await elf.source.read(loc.offset + i * size, size), cls, elf.little, loc.strtab),
+      );
+  } else {
+    const t = (await elf.dynamicSymbolTable())!;
+    const keep = new Set(wanted);
+    syms = parseSymbols(t.raw, cls, elf.little, t.strtab, (i) => keep.has(i));
+  }
   return syms
     .filter((s) => s.shndx === 0 && s.name !== "")
     .map((s) => s.name)
@@ -167,9 +184,13 @@ export async function computeHardening(
       const t = await elf.dynamicSymbolTable();
       hasChk =
         t !== null &&
-        parseSymbols(t.raw, elf.header.class, elf.little, t.strtab, (_i, shndx) => shndx === 0).some((s) =>
-          chkNames.has(s.name),
-        );
+        parseSymbols(
+          t.raw,
+          elf.header.class,
+          elf.little,
+          t.strtab,
+          (_i, shndx, nameOff) => shndx === 0 && stringEndsWith(t.strtab, nameOff, "_chk"),
+        ).some((s) => chkNames.has(s.name));
     }
     canary = hasCanary ? true : isGo ? null : false;
     // musl implements FORTIFY in headers (no __*_chk imports), so absence proves nothing there.

@@ -22,6 +22,8 @@ import {
   parseReadelf,
   READELF_MACHINES,
   type ReadelfFacts,
+  splitByFile,
+  undefinedSymbolsAtVersion,
 } from "../helpers/readelf-text.js";
 
 interface Raw {
@@ -273,6 +275,30 @@ describe("readelf -hldSVW vs readElf/inspectFile", { skip: needs({ tools: ["read
       anchor: glibcFloorFromNames(r.anchor.verneed.flatMap((n) => n.versions)),
       ours: r.ours.glibcMin,
     }));
+  });
+
+  it("glibcMinSymbols: the imports bound to GLIBC_<glibcMin> (readelf --dyn-syms -W)", async (t) => {
+    // 400 of the files that need glibc: inspect reads only the symbol entries whose .gnu.version
+    // index is the floor's, readelf prints every symbol with its version.
+    const subset = everyNth(
+      rows.filter((r) => r.ours.glibcMin !== null),
+      400,
+    );
+    const batches = await runBatched(
+      "readelf",
+      ["--dyn-syms", "-W"],
+      subset.map((r) => r.path),
+      { batchSize: 60, parallel: 2 },
+    );
+    const text = new Map<string, string>();
+    for (const b of batches) for (const [k, v] of splitByFile(b.stdout, b.files)) text.set(k, v);
+    assert.ok(subset.length > 20, `only ${subset.length} files need glibc`);
+    compare(t, "glibcMinSymbols", subset, (r) => ({
+      anchor: undefinedSymbolsAtVersion(text.get(r.path) ?? "", `GLIBC_${r.ours.glibcMin}`),
+      ours: r.ours.glibcMinSymbols,
+    }));
+    const nonEmpty = subset.filter((r) => r.ours.glibcMinSymbols.length > 0).length;
+    assert.ok(nonEmpty > subset.length / 2, `glibcMinSymbols empty on ${subset.length - nonEmpty} files`);
   });
 
   it("linkage, PIE, RELRO and NX from readelf's headers", (t) => {

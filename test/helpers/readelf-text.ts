@@ -320,3 +320,16 @@ export function parseGoVersionM(text: string): Map<string, { go: string; setting
   }
   return out;
 }
+
+/**
+ * The imported symbols (`UND`) bound to `GLIBC_<floor>` in one file's `readelf --dyn-syms -W`
+ * output: readelf prints each versioned dynamic symbol as `name@VERSION (index)`. Sorted, unique.
+ */
+export function undefinedSymbolsAtVersion(text: string, version: string): string[] {
+  const out = new Set<string>();
+  for (const line of text.split("\n")) {
+    const m = /^\s*\d+:\s+[0-9a-f]+\s+\S+\s+\S+\s+\S+\s+\S+\s+UND\s+([^@\s]+)@([^\s(@]+)/.exec(line);
+    if (m && m[2] === version) out.add(m[1]!);
+  }
+  return [...out].sort();
+}

@@ -116,16 +116,19 @@ export function stringEndsWith(table: Uint8Array, offset: number, suffix: string
   return true;
 }
 
-/** Every string of `table` that ends with `suffix` (e.g. "_chk"), found by a native byte search. */
-export function stringTableWithSuffix(table: Uint8Array, suffix: string, limit = 64): string[] {
+/**
+ * Every string of `table` that contains `needle` (ASCII), each once, at most `limit`: one native
+ * byte search over the table answers several questions about names ("__stack_chk_fail", "*_chk").
+ */
+export function stringsContaining(table: Uint8Array, needle: string, limit = 256): string[] {
   const buf = Buffer.from(table.buffer, table.byteOffset, table.byteLength);
-  const needle = Buffer.from(suffix + "\0", "latin1");
   const out: string[] = [];
-  let at = buf.indexOf(needle);
+  let at = buf.indexOf(needle, 0, "latin1");
   while (at >= 0 && out.length < limit) {
-    const start = buf.lastIndexOf(0, at) + 1;
-    out.push(buf.toString("latin1", start, at + suffix.length));
-    at = buf.indexOf(needle, at + 1);
+    const end = buf.indexOf(0, at);
+    if (end < 0) break; // the table's last string has no NUL: not a string
+    out.push(buf.toString("latin1", buf.lastIndexOf(0, at) + 1, end));
+    at = buf.indexOf(needle, end, "latin1");
   }
   return out;
 }

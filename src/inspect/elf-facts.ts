@@ -8,8 +8,8 @@ import {
   parseSymbols,
   SYM_SIZE,
   stringEndsWith,
+  stringsContaining,
   stringTableHas,
-  stringTableWithSuffix,
 } from "../elf/symbols.js";
 import { compareDotted, minimumGlibc } from "../elf/versions.js";
 import type { DebugInfo, Hardening, Libc, Linkage, SectionSize } from "./types.js";
@@ -172,12 +172,12 @@ export async function computeHardening(
   if (linkage === "dynamic" || linkage === "shared-library") {
     // The dynamic string table holds exactly the names of dynamic symbols (plus sonames and version
     // names, which never look like these): a byte search answers without decoding the symbol table.
-    const hasCanary = CANARY_SYMBOLS.some((n) => stringTableHas(elf.dynstr, n));
-    const chkNames = new Set(
-      stringTableWithSuffix(elf.dynstr, "_chk").filter(
-        (n) => /^__\w+_chk$/.test(n) && n !== "__stack_chk_fail",
-      ),
-    );
+    // One pass finds both "__stack_chk_fail"/"__stack_chk_guard" and the "__*_chk" names.
+    const withChk = stringsContaining(elf.dynstr, "_chk");
+    const hasCanary =
+      withChk.some((n) => CANARY_SYMBOLS.includes(n)) ||
+      stringTableHas(elf.dynstr, "__intel_security_cookie");
+    const chkNames = new Set(withChk.filter((n) => /^__\w+_chk$/.test(n)));
     let hasChk = chkNames.size > 0;
     if (hasChk && linkage === "shared-library") {
       // A library may define the checking functions (libc itself, sanitizers): only imports count.
@@ -268,16 +268,43 @@ export function stripSavings(elf: ElfFile): number {
   if (removed.size === 0) return 0;
   total += removed.size * elf.header.shentsize;
   // Linkers share name tails in .shstrtab (".strtab" inside ".shstrtab"): only bytes that no kept
-  // section's name covers are freed.
-  const kept = new Set<number>();
-  const span = (s: { nameOffset: number; name: string }) =>
-    Array.from({ length: Buffer.byteLength(s.name) + 1 }, (_, k) => s.nameOffset + k);
+  // section's name covers are freed. Names are byte ranges [nameOffset, nameOffset + length + 1).
+  const kept: [number, number][] = [];
+  const gone: [number, number][] = [];
   elf.sections.forEach((s, i) => {
-    if (!removed.has(i)) for (const b of span(s)) kept.add(b);
+    const range: [number, number] = [s.nameOffset, s.nameOffset + Buffer.byteLength(s.name) + 1];
+    (removed.has(i) ? gone : kept).push(range);
   });
-  const freed = new Set<number>();
-  for (const i of removed) for (const b of span(elf.sections[i]!)) if (!kept.has(b)) freed.add(b);
-  return total + freed.size;
+  return total + uncoveredBytes(union(gone), union(kept));
+}
+
+/** Sorted, disjoint union of byte ranges. */
+function union(ranges: [number, number][]): [number, number][] {
+  ranges.sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const [s, e] of ranges) {
+    const last = out[out.length - 1];
+    if (last && s <= last[1]) last[1] = Math.max(last[1], e);
+    else out.push([s, e]);
+  }
+  return out;
+}
+
+/** Bytes of the disjoint ranges `a` that no range of the disjoint ranges `b` covers. */
+function uncoveredBytes(a: [number, number][], b: [number, number][]): number {
+  let n = 0;
+  let j = 0;
+  for (const [s, e] of a) {
+    let pos = s;
+    while (j < b.length && b[j]![1] <= pos) j++;
+    for (let k = j; k < b.length && b[k]![0] < e; k++) {
+      if (b[k]![0] > pos) n += b[k]![0] - pos;
+      pos = Math.max(pos, b[k]![1]);
+      if (pos >= e) break;
+    }
+    if (pos < e) n += e - pos;
+  }
+  return n;
 }
 
 export async function toolchain(elf: ElfFile): Promise<string[]> {

@@ -102,6 +102,51 @@ export function timeCommand(cmd: Command, opts: TimeOptions): Timing {
   };
 }
 
+/**
+ * Times several commands in alternation: one warm-up run of each, then `runs` rounds that run every
+ * command once, in order. On a machine whose speed drifts from minute to minute (a shared VM), the
+ * commands of one round see the same conditions, so `ratioMedian` (the median over rounds of
+ * first ÷ second) is steadier than a ratio of medians taken minutes apart.
+ */
+export function timeInterleaved(
+  cmds: Command[],
+  opts: TimeOptions & { warmupStdoutPaths?: (string | undefined)[] },
+): { timings: Timing[]; ratioMedian: number | null; ratios: number[] } {
+  const timeouts = cmds.map((c, i) =>
+    runOnce(c, opts.timeoutMs, opts.warmupStdoutPaths?.[i]).timedOut ? 1 : 0,
+  );
+  const runs: number[][] = cmds.map(() => []);
+  const last: (RunResult | undefined)[] = cmds.map(() => undefined);
+  for (let r = 0; r < opts.runs; r++) {
+    cmds.forEach((c, i) => {
+      const res = runOnce(c, opts.timeoutMs);
+      runs[i]!.push(res.ms);
+      last[i] = res;
+      if (res.timedOut) timeouts[i]!++;
+    });
+  }
+  const timings = cmds.map((c, i) => {
+    const ms = runs[i]!;
+    return {
+      label: c.label,
+      commandLine: describeArgv(c.argv),
+      runsMs: ms.map(round1),
+      medianMs: round1(median(ms)),
+      minMs: round1(Math.min(...ms)),
+      maxMs: round1(Math.max(...ms)),
+      exitCode: last[i]?.exitCode ?? null,
+      stderrHead: last[i]?.stderr.split("\n").find((l) => l.trim() !== "") ?? null,
+      timeouts: timeouts[i]!,
+    };
+  });
+  const ratios = cmds.length >= 2 ? runs[0]!.map((a, k) => a / runs[1]![k]!) : [];
+  return {
+    timings,
+    ratios: ratios.map((x) => Math.round(x * 1000) / 1000),
+    ratioMedian: ratios.length > 0 ? median(ratios) : null,
+  };
+}
+
 /** Absolute path of an executable found on PATH (or given as a path), or null. */
 export function findTool(name: string, pathEnv: string | undefined): string | null {
   const candidates = name.includes("/") ? [name] : (pathEnv ?? "").split(delimiter).map((d) => join(d, name));

@@ -10,7 +10,7 @@ import {
   timingProblems,
   verdict,
 } from "../internal/context.js";
-import { findTool, type Timing, timeCommand, toolVersion } from "../internal/measure.js";
+import { findTool, type Timing, timeCommand, timeInterleaved, toolVersion } from "../internal/measure.js";
 import { formatRatio } from "../internal/table.js";
 
 export const SCAN_ROOTS = ["/usr/bin", "/usr/lib", "/usr/libexec", "/usr/sbin"];
@@ -19,7 +19,7 @@ const TARGET_RATIO = 1.5;
 export function benchScan(ctx: BenchContext, roots: string[] = SCAN_ROOTS): SuiteReport {
   const report: SuiteReport = {
     name: "scan",
-    title: `scan: ${roots.join(" ")} (warm cache, median of ${ctx.runs})`,
+    title: `scan: ${roots.join(" ")} (warm cache, runs alternating with scanelf, median of ${ctx.runs})`,
     header: ["command", "median ms", "min ms", "max ms", "ELF files", "exit"],
     rows: [],
     notes: [],
@@ -28,11 +28,30 @@ export function benchScan(ctx: BenchContext, roots: string[] = SCAN_ROOTS): Suit
   };
 
   const zdOut = join(ctx.outDir, "scan-zerodep.jsonl");
-  ctx.log(`scan: zerodep scan ${roots.join(" ")} --json (1 warm-up + ${ctx.runs} runs)`);
-  const zd = timeCommand(
-    { label: "zerodep scan --json", argv: [...ctx.zerodep, "scan", ...roots, "--json"] },
-    { runs: ctx.runs, timeoutMs: ctx.timeoutMs, warmupStdoutPath: zdOut },
-  );
+  const seOut = join(ctx.outDir, "scan-scanelf.txt");
+  const zdCmd = { label: "zerodep scan --json", argv: [...ctx.zerodep, "scan", ...roots, "--json"] };
+  const scanelf = findTool("scanelf", ctx.env["PATH"]);
+  // With scanelf present, the two alternate run by run (see timeInterleaved): this VM's speed
+  // drifts by ±20 % over minutes, which a ratio of two medians taken apart would carry.
+  let zd: Timing;
+  let se: Timing | null = null;
+  let ratios: number[] = [];
+  let ratio = Number.NaN;
+  if (scanelf) {
+    ctx.log(
+      `scan: zerodep scan ${roots.join(" ")} --json and scanelf -RBF '%o %n %i', alternating (1 warm-up + ${ctx.runs} rounds)`,
+    );
+    const t = timeInterleaved(
+      [zdCmd, { label: "scanelf -RBF '%o %n %i'", argv: [scanelf, "-RBF", "%o %n %i", ...roots] }],
+      { runs: ctx.runs, timeoutMs: ctx.timeoutMs, warmupStdoutPaths: [zdOut, seOut] },
+    );
+    [zd, se] = t.timings as [Timing, Timing];
+    ratios = t.ratios;
+    ratio = t.ratioMedian ?? Number.NaN;
+  } else {
+    ctx.log(`scan: zerodep scan ${roots.join(" ")} --json (1 warm-up + ${ctx.runs} runs)`);
+    zd = timeCommand(zdCmd, { runs: ctx.runs, timeoutMs: ctx.timeoutMs, warmupStdoutPath: zdOut });
+  }
   const zdFound = readZerodepPaths(zdOut);
   report.rows.push(row(zd, zdFound.elf.size));
   report.data["zerodep"] = {
@@ -52,26 +71,20 @@ export function benchScan(ctx: BenchContext, roots: string[] = SCAN_ROOTS): Suit
   const others = Object.entries(zdFound.other).map(([f, n]) => `${n} ${f}`);
   if (others.length > 0) report.notes.push(`zerodep also found ${others.join(", ")} (not counted above)`);
 
-  const scanelf = findTool("scanelf", ctx.env["PATH"]);
-  if (!scanelf) {
+  if (!scanelf || !se) {
     report.skipped.push(skipMessage("scan comparison", "scanelf", "apt-get install pax-utils"));
     return report;
   }
-  const seOut = join(ctx.outDir, "scan-scanelf.txt");
-  ctx.log(`scan: scanelf -RBF '%o %n %i' ${roots.join(" ")} (1 warm-up + ${ctx.runs} runs)`);
-  const se = timeCommand(
-    { label: "scanelf -RBF '%o %n %i'", argv: [scanelf, "-RBF", "%o %n %i", ...roots] },
-    { runs: ctx.runs, timeoutMs: ctx.timeoutMs, warmupStdoutPath: seOut },
-  );
   const sePaths = readScanelfPaths(seOut, roots);
   report.rows.push(row(se, sePaths.size));
   report.notes.push(...timingProblems(se));
 
-  const ratio = zd.medianMs / se.medianMs;
   const onlyZd = [...zdFound.elf].filter((p) => !sePaths.has(p));
   const onlySe = [...sePaths].filter((p) => !zdFound.elf.has(p));
   report.notes.push(
-    `ratio zerodep/scanelf = ${formatRatio(ratio)}  (target ≤ ${TARGET_RATIO}×: ${verdict(ratio <= TARGET_RATIO, zd, se)})`,
+    `ratio zerodep/scanelf = ${formatRatio(ratio)}, the median of the ${ratios.length} rounds' ratios ` +
+      `(${ratios.map((r) => r.toFixed(2)).join(" ")}); ratio of medians ${formatRatio(zd.medianMs / se.medianMs)}` +
+      `  (target ≤ ${TARGET_RATIO}×: ${verdict(ratio <= TARGET_RATIO, zd, se)})`,
     `ELF files found: zerodep ${zdFound.elf.size}, scanelf ${sePaths.size}; ` +
       `only zerodep ${onlyZd.length}, only scanelf ${onlySe.length}` +
       (onlyZd.length + onlySe.length > 0 ? ` (e.g. ${[...onlyZd, ...onlySe].slice(0, 3).join(", ")})` : ""),
@@ -81,6 +94,7 @@ export function benchScan(ctx: BenchContext, roots: string[] = SCAN_ROOTS): Suit
     version: toolVersion([scanelf, "-V"]),
     elfFiles: sePaths.size,
   };
+  report.data["ratios"] = ratios;
   report.data["ratio"] = Math.round(ratio * 1000) / 1000;
   report.data["onlyZerodep"] = onlyZd.slice(0, 50);
   report.data["onlyScanelf"] = onlySe.slice(0, 50);

@@ -4,8 +4,9 @@ import { evaluateGates, type GateResult } from "../../analyze/gates.js";
 import type { AnalyzeResult } from "../../analyze/types.js";
 import { UsageError } from "../../errors.js";
 import { writeHtmlReport } from "../../report/html.js";
+import { IMAGE_READ_FLAGS, imageReadOptions, parseSize } from "../image-flags.js";
 import { type CliIO, EXIT } from "../io.js";
-import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptions } from "../registry-flags.js";
+import { REGISTRY_FLAGS_HELP } from "../registry-flags.js";
 import { colorWanted, humanBytes, makeStyle, type Style } from "../style.js";
 
 export const analyzeHelp = `Usage: zerodep analyze IMAGE [--html FILE] [--json] [--platform OS/ARCH[/VARIANT]] [gates]
@@ -38,31 +39,6 @@ ${REGISTRY_FLAGS_HELP}
 
 Exit: 0 ok, 1 a gate failed, 3 bad input or I/O error, 2 usage error.`;
 
-const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(B|K|KB|M|MB|G|GB|T|TB|KiB|MiB|GiB|TiB)?$/i;
-
-/** "250M" → 250e6, "1.5GiB" → 1.5·2^30. UsageError on anything else. */
-export function parseSize(s: string, what: string): number {
-  const m = SIZE_RE.exec(s.trim());
-  if (!m) throw new UsageError("USAGE", `${what}: "${s}" is not a size (e.g. 5000000, 50M, 1.5GiB)`);
-  const unit = (m[2] ?? "B").toLowerCase();
-  const mult: Record<string, number> = {
-    b: 1,
-    k: 1e3,
-    kb: 1e3,
-    m: 1e6,
-    mb: 1e6,
-    g: 1e9,
-    gb: 1e9,
-    t: 1e12,
-    tb: 1e12,
-    kib: 1024,
-    mib: 1024 ** 2,
-    gib: 1024 ** 3,
-    tib: 1024 ** 4,
-  };
-  return Math.round(Number(m[1]) * mult[unit]!);
-}
-
 function parseNumber(s: string | undefined, what: string, lo: number, hi: number): number | undefined {
   if (s === undefined) return undefined;
   const n = Number(s);
@@ -78,16 +54,14 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     options: {
       html: { type: "string" },
       json: { type: "boolean" },
-      platform: { type: "string" },
       "min-efficiency": { type: "string" },
       "max-wasted-bytes": { type: "string" },
       "max-wasted-percent": { type: "string" },
       "gate-metric": { type: "string" },
       "fail-on": { type: "string" },
-      "max-layer-bytes": { type: "string" },
       top: { type: "string" },
       "no-audit": { type: "boolean" },
-      ...REGISTRY_FLAGS,
+      ...IMAGE_READ_FLAGS,
       "no-color": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -117,12 +91,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   const st = makeStyle(!values["no-color"] && colorWanted(io.stdout.isTTY, io.env));
   const progress = io.stderr.isTTY && !values.json;
   const r = await analyze(positionals[0]!, {
-    platform: values.platform,
-    image: { registry: registryOptions(values, io) },
-    maxLayerBytes:
-      values["max-layer-bytes"] === undefined
-        ? undefined
-        : parseSize(values["max-layer-bytes"], "--max-layer-bytes"),
+    ...imageReadOptions(values, io),
     noAudit: values["no-audit"] === true,
     top,
     tree: values.html !== undefined,

@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
 import { diffImages } from "../../analyze/diff.js";
 import { UsageError } from "../../errors.js";
+import { IMAGE_READ_FLAGS, imageReadOptions } from "../image-flags.js";
 import { type CliIO, EXIT } from "../io.js";
-import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptions } from "../registry-flags.js";
+import { REGISTRY_FLAGS_HELP } from "../registry-flags.js";
 import { colorWanted, humanBytes, makeStyle } from "../style.js";
-import { parseSize } from "./analyze.js";
 
 export const diffHelp = `Usage: zerodep diff IMAGE_A IMAGE_B [--json] [--platform P] [--limit N]
 
@@ -29,10 +29,8 @@ export async function runDiff(args: string[], io: CliIO): Promise<number> {
     allowPositionals: true,
     options: {
       json: { type: "boolean" },
-      platform: { type: "string" },
       limit: { type: "string" },
-      "max-layer-bytes": { type: "string" },
-      ...REGISTRY_FLAGS,
+      ...IMAGE_READ_FLAGS,
       "no-color": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -47,12 +45,7 @@ export async function runDiff(args: string[], io: CliIO): Promise<number> {
   if (!Number.isInteger(limit) || limit < 0)
     throw new UsageError("USAGE", `--limit: a whole number (got "${values.limit}")`);
   const r = await diffImages(positionals[0]!, positionals[1]!, {
-    platform: values.platform,
-    image: { registry: registryOptions(values, io) },
-    maxLayerBytes:
-      values["max-layer-bytes"] === undefined
-        ? undefined
-        : parseSize(values["max-layer-bytes"], "--max-layer-bytes"),
+    ...imageReadOptions(values, io),
   });
   const differ = r.added.length + r.removed.length + r.changed.length + r.config.length > 0;
   if (values.json) {

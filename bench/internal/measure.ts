@@ -80,26 +80,7 @@ export function runOnce(cmd: Command, timeoutMs: number, stdoutPath = "/dev/null
 
 /** One untimed warm-up run (fills the page cache), then `runs` timed runs; reports the median. */
 export function timeCommand(cmd: Command, opts: TimeOptions): Timing {
-  let timeouts = runOnce(cmd, opts.timeoutMs, opts.warmupStdoutPath).timedOut ? 1 : 0;
-  const runsMs: number[] = [];
-  let last: RunResult | undefined;
-  for (let i = 0; i < opts.runs; i++) {
-    last = runOnce(cmd, opts.timeoutMs);
-    runsMs.push(last.ms);
-    if (last.timedOut) timeouts++;
-  }
-  const firstErr = last?.stderr.split("\n").find((l) => l.trim() !== "") ?? null;
-  return {
-    label: cmd.label,
-    commandLine: describeArgv(cmd.argv),
-    runsMs: runsMs.map(round1),
-    medianMs: round1(median(runsMs)),
-    minMs: round1(Math.min(...runsMs)),
-    maxMs: round1(Math.max(...runsMs)),
-    exitCode: last?.exitCode ?? null,
-    stderrHead: firstErr,
-    timeouts,
-  };
+  return timeInterleaved([cmd], { ...opts, warmupStdoutPaths: [opts.warmupStdoutPath] }).timings[0]!;
 }
 
 /**

@@ -7,7 +7,7 @@ import { runCli } from "./run.js";
 
 // A zerodep run lasts seconds. V8's optimising compiler, left to its default inlining budget, builds
 // large graphs of our async parsers and spends more CPU compiling them than a run gains from the
-// result: a scan of /usr on 2 cores spent ~25 % of its CPU time compiling (README "Design",
+// result: a scan of /usr on 2 cores spent about a third of its CPU time compiling (README "Design",
 // measured with and without). A smaller cumulative inlining budget keeps the small accessors
 // inlined and the big graphs out. Set before any hot code runs; ZERODEP_V8_DEFAULTS=1 opts out.
 if (process.env["ZERODEP_V8_DEFAULTS"] !== "1")

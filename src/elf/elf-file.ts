@@ -161,6 +161,18 @@ export async function readElf(src: ByteSource): Promise<ElfFile> {
   }
 
   const loads = programHeaders.filter((p) => p.type === PT.LOAD);
+  // The kernel maps every PT_LOAD from the file: bytes past the end are not there, and touching them
+  // kills the program (SIGBUS/SIGSEGV) — a cut-short download still has headers that parse. A separate
+  // debug-info file keeps its segments with no bytes (filesz 0 or NOBITS), which is not this.
+  for (const p of loads) {
+    if (p.filesz > 0 && p.offset + p.filesz > src.size) {
+      throw new ParseError(
+        "TRUNCATED",
+        `${name}: truncated or corrupt: loadable segment (${p.filesz} bytes at ${hex(p.offset)}) extends past end of file (size ${src.size})`,
+        p.offset,
+      );
+    }
+  }
   const vaddrToOffset = (addr: number, len: number): number | null => {
     for (const p of loads) {
       if (addr >= p.vaddr && addr + len <= p.vaddr + p.filesz) return p.offset + (addr - p.vaddr);

@@ -1,4 +1,6 @@
+import { statSync } from "node:fs";
 import { relative, resolve as resolveHostPath, sep } from "node:path";
+import { IoError } from "../errors.js";
 import { FileSource } from "../io/reader.js";
 import { type DepsResult, type LibraryCache, resolveDeps } from "./resolve.js";
 import { DirRootFs, EmptyRootFs, type RootFs } from "./root-fs.js";
@@ -16,10 +18,22 @@ export interface DepsOptions {
   cache?: LibraryCache;
 }
 
-/** The RootFs for a --root value: "scratch" is empty, anything else a host directory. */
+/**
+ * The RootFs for a --root value: "scratch" is empty, anything else a host directory, which must exist:
+ * a mistyped root is an input error, not an empty root that makes every verdict "will not run".
+ */
 export function openRoot(root: string | undefined): RootFs {
   if (root === "scratch") return new EmptyRootFs();
-  return new DirRootFs(resolveHostPath(root ?? "/"));
+  const dir = resolveHostPath(root ?? "/");
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+    throw new IoError(code, `root ${root ?? "/"}: ${code === "ENOENT" ? "no such directory" : `cannot be read (${code})`}`);
+  }
+  if (!isDir) throw new IoError("ENOTDIR", `root ${root}: not a directory`);
+  return new DirRootFs(dir);
 }
 
 /** Where a host file sits inside a root: its own path when it lies in the root, else /app/<name>. */

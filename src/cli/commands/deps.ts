@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../../errors.js";
-import { deps } from "../../resolve/deps.js";
+import { deps, openRoot } from "../../resolve/deps.js";
 import { LibraryCache } from "../../resolve/resolve.js";
 import { formatDepsList, formatDepsTree } from "../format-deps.js";
 import { type CliIO, EXIT, forEachFile, LineBuffer } from "../io.js";
@@ -84,6 +84,8 @@ export function rootOption(root: string | undefined, target: string | undefined)
     throw new UsageError("USAGE", "--root and --target are exclusive");
   if (target !== undefined && target !== "scratch")
     throw new UsageError("USAGE", `--target: only "scratch" is known (got "${target}")`);
+  // A root that is not there is one input error up front, not one per FILE.
+  if (root !== undefined && target === undefined) openRoot(root);
   return target ?? root;
 }
 

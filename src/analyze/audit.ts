@@ -1,11 +1,9 @@
-import { type CheckProblem, checkSource } from "../check/check.js";
-import { ZerodepError } from "../errors.js";
+import { canAccess, type EntrypointVerdict, judgeEntrypoint, resolveUser } from "../check/entrypoint.js";
 import { type FileIndex, nodePath } from "../image/file-index.js";
 import type { ImageRootFs } from "../image/image-root-fs.js";
 import { formatPlatform, type ResolvedImage } from "../image/select.js";
-import { type RootFs, resolvePath } from "../resolve/root-fs.js";
 import type { ElfAudit } from "./elf-audit.js";
-import type { AnalyzeResult, ElfFileReport, Finding } from "./types.js";
+import type { AnalyzeResult, ElfFileReport } from "./types.js";
 
 const BIN_DIRS = new Set(["/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"]);
 const SHELLS = new Set(["sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "busybox"]);
@@ -29,7 +27,6 @@ const PRIVATE = [
   /^\/root\//,
   /^\/var\/cache\/ldconfig\//,
 ];
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /**
  * The contents audit over the final tree: ELF files and Go programs, shells, package managers,
@@ -45,9 +42,13 @@ export async function auditImage(
 ): Promise<void> {
   const a = result.audit;
   const f = result.findings;
-  const user = await resolveUser(result.config.user, fs);
+  const c = result.config;
+  // The verdict is judgeEntrypoint's, the same function check IMAGE and pack's safety net call.
+  const verdict = opts.noCheck
+    ? null
+    : await judgeEntrypoint(fs, c, { platform: formatPlatform(img.platform), name: result.image });
+  const user = verdict ? { info: verdict.user } : await resolveUser(c.user, fs);
   a.user = user.info;
-  if (user.finding) f.push(user.finding);
 
   const unreadable: string[] = [];
   for (const n of index.walk()) {
@@ -79,7 +80,8 @@ export async function auditImage(
   a.unreadable = { count: unreadable.length, paths: unreadable.slice(0, 100) };
 
   // --- findings, most important first ---
-  if (!opts.noCheck) await checkEntrypoint(result, fs, img, user.info);
+  if (verdict) reportEntrypoint(result, verdict);
+  else if ("problem" in user && user.problem) f.push(user.problem);
   if (user.info.root) {
     f.push({
       code: "RUNS_AS_ROOT",
@@ -178,207 +180,32 @@ export async function auditImage(
   }
 }
 
-/** Whether uid:gid may access the node with `bits` (4 read, 2 write, 1 execute); root always may read. */
-function canAccess(
-  n: { uid: number; gid: number; mode: number },
-  uid: number,
-  gid: number | null,
-  bits: number,
-): boolean {
-  if (uid === 0) return bits !== 1 || (n.mode & 0o111) !== 0;
-  if (n.uid === uid) return ((n.mode >> 6) & bits) === bits;
-  if (gid !== null && n.gid === gid) return ((n.mode >> 3) & bits) === bits;
-  return (n.mode & bits) === bits;
-}
-
-async function readText(fs: ImageRootFs, path: string): Promise<string | null> {
-  const r = resolvePath(fs, path);
-  if (!r.ok || r.stat.kind !== "file" || r.stat.size > 8 * 1024 * 1024) return null;
-  try {
-    const src = fs.open(r.path);
-    return new TextDecoder().decode(await src.read(0, src.size));
-  } catch (e) {
-    if (e instanceof ZerodepError) return null;
-    throw e;
-  }
-}
-
-/** config.User → uid/gid the way runc resolves it: numbers as given, names from the image's /etc/passwd and /etc/group. */
-async function resolveUser(
-  configured: string | null,
-  fs: ImageRootFs,
-): Promise<{ info: AnalyzeResult["audit"]["user"]; finding?: Finding }> {
-  const info: AnalyzeResult["audit"]["user"] = { configured, uid: 0, gid: 0, name: "root", root: true };
-  if (configured === null) return { info };
-  const [u = "", g] = configured.split(":");
-  const passwd = (await readText(fs, "/etc/passwd")) ?? "";
-  const rows = passwd.split("\n").map((l) => l.split(":"));
-  let uid: number | null = null;
-  let gid: number | null = null;
-  let name: string | null = null;
-  if (/^\d+$/.test(u)) {
-    uid = Number(u);
-    const row = rows.find((r) => r[2] === u);
-    name = row?.[0] ?? null;
-    gid = row ? Number(row[3]) : uid === 0 ? 0 : null;
-  } else {
-    const row = rows.find((r) => r[0] === u);
-    if (!row || !/^\d+$/.test(row[2] ?? "")) {
-      return {
-        info: { configured, uid: null, gid: null, name: u, root: false },
-        finding: {
-          code: "USER_UNKNOWN",
-          severity: "error",
-          message: `User "${u}" is not in the image's /etc/passwd: the runtime refuses to start ("unable to find user ${u}")`,
-          fix: "use a numeric USER uid:gid, or add the user to /etc/passwd",
-        },
-      };
-    }
-    name = u;
-    uid = Number(row[2]);
-    gid = Number(row[3]);
-  }
-  if (g !== undefined && g !== "") {
-    if (/^\d+$/.test(g)) gid = Number(g);
-    else {
-      const group = (await readText(fs, "/etc/group")) ?? "";
-      const row = group
-        .split("\n")
-        .map((l) => l.split(":"))
-        .find((r) => r[0] === g);
-      gid = row && /^\d+$/.test(row[2] ?? "") ? Number(row[2]) : null;
-    }
-  }
-  if (gid === null) gid = uid === 0 ? 0 : uid;
-  return { info: { configured, uid, gid, name, root: uid === 0 } };
-}
-
-async function checkEntrypoint(
-  result: AnalyzeResult,
-  fs: ImageRootFs,
-  img: ResolvedImage,
-  user: AnalyzeResult["audit"]["user"],
-): Promise<void> {
+/** Copies the entrypoint verdict into the report: audit.entrypoint and one finding per problem. */
+function reportEntrypoint(result: AnalyzeResult, v: EntrypointVerdict): void {
   const e = result.audit.entrypoint;
-  const c = result.config;
-  const argv = [...(c.entrypoint ?? []), ...(c.cmd ?? [])];
-  const program = argv[0] ?? null;
-  e.program = program;
-  if (program === null) {
+  e.program = v.program;
+  e.resolved = v.resolved;
+  e.problems = v.problems;
+  e.runnable = v.runnable;
+  if (v.program === null && v.user.uid !== null) {
     // For analyze an image without a program is worth a warning (a base image is one); check fails it.
-    result.findings.push({ ...noEntrypointProblem(), severity: "warning" });
+    e.runnable = null;
+    result.findings.push({ ...v.problems[0]!, severity: "warning" });
     return;
   }
-  const env = envMapOf(c.env);
-  const resolved = findProgram(fs, program, env, c.workingDir);
-  e.resolved = resolved;
-  const where = `entrypoint ${program}`;
-  if (resolved === null) {
-    e.runnable = false;
-    const p = entrypointMissingProblem(program, env, where);
-    e.problems.push(p);
-    result.findings.push(p);
-    return;
-  }
-  const node = fs.lstat(resolved)!;
-  if (user.uid !== null && !canAccess(node, user.uid, user.gid, 1)) {
-    const p = {
-      code: "ENTRYPOINT_NOT_EXECUTABLE",
-      severity: "error" as const,
-      message: `${where}: ${resolved} (mode ${node.mode.toString(8)}, owner ${node.uid}:${node.gid}) is not executable by the runtime user ${user.uid}: "permission denied"`,
-      fix: `chmod 755 ${resolved}`,
-    };
-    e.problems.push(p);
-  }
-  if (SHELLS.has(resolved.slice(resolved.lastIndexOf("/") + 1)) && argv.includes("-c")) {
+  const where = v.program === null ? "" : `entrypoint ${v.program}: `;
+  for (const p of v.problems)
+    result.findings.push({
+      ...p,
+      message: p.code.startsWith("USER_") || p.code.startsWith("GROUP_") ? p.message : `${where}${p.message}`,
+    });
+  const resolved = v.resolved ?? "";
+  if (SHELLS.has(resolved.slice(resolved.lastIndexOf("/") + 1)) && v.argv.includes("-c")) {
     result.findings.push({
       code: "ENTRYPOINT_SHELL_FORM",
       severity: "info",
-      message: `${where} runs a shell command line (${JSON.stringify(argv.slice(0, 3))}): only the shell was checked, not the program it starts`,
+      message: `${where}runs a shell command line (${JSON.stringify(v.argv.slice(0, 3))}): only the shell was checked, not the program it starts`,
       fix: 'use the exec form, ENTRYPOINT ["/app/prog"], so signals reach the program',
     });
   }
-  try {
-    const src = fs.open(resolved);
-    const r = await checkSource(src, `${result.image}:${resolved}`, {
-      rootFs: fs,
-      location: resolved,
-      env,
-      platform: formatPlatform(img.platform),
-    });
-    e.problems.push(...r.problems);
-    e.runnable = !e.problems.some((p) => p.severity === "error");
-  } catch (err) {
-    if (!(err instanceof ZerodepError)) throw err;
-    e.runnable = false;
-    e.problems.push({
-      code: "ENTRYPOINT_UNREADABLE",
-      severity: "error",
-      message: `${where}: ${err.message}`,
-      fix: "rebuild the image",
-    });
-  }
-  for (const p of e.problems)
-    result.findings.push({ ...p, message: `${where}: ${p.message.replace(`${where}: `, "")}` });
-}
-
-/** The image's Env list as a map (later entries win, as runtimes apply them). */
-export function envMapOf(list: string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const kv of list) {
-    const i = kv.indexOf("=");
-    if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return env;
-}
-
-/**
- * Where the runtime finds the program of an entrypoint inside the image: an absolute path as it is, a
- * relative one under the working directory, a bare name along the image's PATH (runc's lookup); symlinks
- * resolved inside the root. Null when nothing is there.
- */
-export function findProgram(
-  fs: RootFs,
-  program: string,
-  env: Record<string, string>,
-  workingDir: string | null,
-): string | null {
-  let candidates: string[];
-  if (program.includes("/")) {
-    candidates = [program.startsWith("/") ? program : `${workingDir ?? "/"}/${program}`];
-  } else {
-    candidates = (env["PATH"] ?? DEFAULT_PATH)
-      .split(":")
-      .filter((d) => d.startsWith("/"))
-      .map((d) => `${d}/${program}`);
-  }
-  for (const cand of candidates) {
-    const r = resolvePath(fs, cand);
-    if (r.ok && r.stat.kind === "file") return r.path;
-  }
-  return null;
-}
-
-/** The problem of an image that names no program to run (check IMAGE: an error). */
-export function noEntrypointProblem(): CheckProblem {
-  return {
-    code: "NO_ENTRYPOINT",
-    severity: "error",
-    message: "neither Entrypoint nor Cmd is set: the image does not say what to run",
-    fix: 'set ENTRYPOINT ["/path/to/program"] (zerodep pack sets it to the binary)',
-  };
-}
-
-/** The problem of an entrypoint whose program is not in the image (the runtime's "no such file"). */
-export function entrypointMissingProblem(
-  program: string,
-  env: Record<string, string>,
-  where = `entrypoint ${program}`,
-): CheckProblem {
-  return {
-    code: "ENTRYPOINT_MISSING",
-    severity: "error",
-    message: `${where}: not found in the image${program.includes("/") ? "" : ` (searched PATH ${env["PATH"] ?? DEFAULT_PATH})`}: the container fails with "no such file or directory"`,
-    fix: "copy the program into the image, or fix the path in ENTRYPOINT/CMD",
-  };
 }

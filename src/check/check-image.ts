@@ -1,12 +1,12 @@
 import { analyzeSource } from "../analyze/analyze.js";
-import { entrypointMissingProblem, envMapOf, findProgram, noEntrypointProblem } from "../analyze/audit.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
-import { formatPlatform } from "../image/select.js";
+import { formatPlatform, parsePlatform, platformMatches, resolveImages } from "../image/select.js";
 import type { Platform } from "../oci/types.js";
-import { type CheckResult, checkSource } from "./check.js";
+import { type CheckResult, hostPlatform } from "./check.js";
+import { judgeEntrypoint } from "./entrypoint.js";
 
 export interface CheckImageOptions {
-  /** Which platform of a multi-platform image (default: the only one, else an error naming them). */
+  /** The target platform: which image of an index, and what the program must run on (default: this machine's). */
   platform?: Platform | string;
   /** Environment added over the image's Env (what `docker run -e` would add). */
   env?: Record<string, string>;
@@ -21,59 +21,86 @@ export interface CheckImageOptions {
 /** check's result for an image: the entrypoint judged against the image's own merged file tree. */
 export interface CheckImageResult extends CheckResult {
   image: string;
-  /** Manifest digest of the platform checked. */
+  /** Manifest digest of the platform checked ("" when the index has no image for the target). */
   digest: string;
   /** Entrypoint + Cmd as the runtime would start them. */
   argv: string[];
+  /** The image's own platform (the one selected from an index). */
+  imagePlatform: string | null;
 }
 
 /**
- * `zerodep check IMAGE`: will this image's entrypoint run? The layers are streamed once to index the
- * final file tree (nothing extracted); the program (Entrypoint, else Cmd, found along the image's PATH
- * like runc does) and the loader, libraries and runtime files it needs are then read back from their
- * layers and judged with the same rules as `check FILE --root DIR`, in the image's environment.
+ * `zerodep check IMAGE`: will this image's entrypoint run on the target (`platform`, default this
+ * machine)? From an index, the target's image is judged; an index without one is a "will not run".
+ * The layers are streamed once to index the final file tree (nothing extracted), then judgeEntrypoint
+ * — the same decision analyze and pack's safety net report — resolves the user, finds the program
+ * (Entrypoint, else Cmd, along the image's PATH as runc does) and judges it, its loader, libraries and
+ * runtime files against the image's own tree and Env.
  */
 export async function checkImage(spec: string, opts: CheckImageOptions = {}): Promise<CheckImageResult> {
+  const targetText = opts.platform === undefined ? hostPlatform() : opts.platform;
+  const target = typeof targetText === "string" ? parsePlatform(targetText) : targetText;
+  const [tos = "linux", tarch = "amd64"] = formatPlatform(target).split("/");
   const src = await openImage(spec, opts.image);
   try {
-    const a = await analyzeSource(src, {
-      platform: opts.platform,
-      noAudit: true,
-      ...(opts.maxLayerBytes !== undefined ? { maxLayerBytes: opts.maxLayerBytes } : {}),
-    });
-    const c = a.result.config;
-    const argv = [...(c.entrypoint ?? []), ...(c.cmd ?? [])];
-    const env = { ...envMapOf(c.env), ...opts.env };
-    const platform = formatPlatform(a.image.platform);
-    const base = { image: spec, digest: a.result.digest, argv };
-    const program = argv[0];
-    const resolved = program === undefined ? null : findProgram(a.rootFs, program, env, c.workingDir);
-    if (program === undefined || resolved === null) {
-      const [os, arch] = platform.split("/");
+    const all = await resolveImages(src);
+    const hit = all.find((r) => platformMatches(target, r.platform));
+    // A single image is judged as it is (a foreign one then fails on its architecture, as it would
+    // fail to exec); an index without the target's image gives the runtime nothing to run.
+    const chosen = hit ?? (all.length === 1 ? all[0] : undefined);
+    if (chosen === undefined) {
       return {
         schemaVersion: 1,
-        path: program ?? "",
+        path: spec,
         root: spec,
-        location: program ?? "",
+        location: "",
         runnable: false,
         platform: { os: null, arch: null, variant: null },
-        target: { os: os ?? "linux", arch: arch ?? "unknown" },
+        target: { os: tos, arch: tarch },
         problems: [
-          program === undefined ? noEntrypointProblem() : entrypointMissingProblem(program, env, program),
+          {
+            code: "PLATFORM_NOT_IN_INDEX",
+            severity: "error",
+            message: `no ${formatPlatform(target)} image in the index (it has ${all.map((r) => formatPlatform(r.platform)).join(", ") || "none"}): the runtime finds nothing to run ("no image found in manifest list")`,
+            fix: `build and push a ${formatPlatform(target)} image into the index, or pass --platform for the real target`,
+          },
         ],
         needs: [],
         deps: null,
-        ...base,
+        image: spec,
+        digest: "",
+        argv: [],
+        imagePlatform: null,
       };
     }
-    const r = await checkSource(a.rootFs.open(resolved), `${spec}:${resolved}`, {
-      rootFs: a.rootFs,
-      location: resolved,
-      env,
-      platform,
-      strict: opts.strict === true,
+    const a = await analyzeSource(src, {
+      platform: chosen.platform,
+      noAudit: true,
+      ...(opts.maxLayerBytes !== undefined ? { maxLayerBytes: opts.maxLayerBytes } : {}),
     });
-    return { ...r, root: spec, ...base };
+    const v = await judgeEntrypoint(a.rootFs, a.result.config, {
+      platform: formatPlatform(target),
+      env: opts.env,
+      strict: opts.strict === true,
+      name: spec,
+    });
+    const c = v.programCheck;
+    return {
+      schemaVersion: 1,
+      path: c?.path ?? v.program ?? "",
+      root: spec,
+      location: v.resolved ?? v.program ?? "",
+      runnable: v.runnable,
+      platform: c?.platform ?? { os: null, arch: null, variant: null },
+      target: { os: tos, arch: tarch },
+      problems: v.problems,
+      needs: c?.needs ?? [],
+      deps: c?.deps ?? null,
+      image: spec,
+      digest: a.result.digest,
+      argv: v.argv,
+      imagePlatform: formatPlatform(a.image.platform),
+    };
   } finally {
     await src.close();
   }

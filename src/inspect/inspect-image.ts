@@ -1,5 +1,5 @@
 import { analyzeSource } from "../analyze/analyze.js";
-import { envMapOf, findProgram } from "../analyze/audit.js";
+import { envMapOf, findProgram } from "../check/entrypoint.js";
 import { ZerodepError } from "../errors.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
 import type { Platform } from "../oci/types.js";

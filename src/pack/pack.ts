@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { check } from "../check/check.js";
+import { judgeEntrypoint } from "../check/entrypoint.js";
 import { detectRuntimeNeeds } from "../check/runtime-needs.js";
 import { UsageError, ZerodepError } from "../errors.js";
 import { inspectFile } from "../inspect/inspect.js";
@@ -14,6 +14,7 @@ import { parseArchiveDest, writeDockerArchive, writeOciArchive } from "../oci/ar
 import { type Digest, DigestingStream } from "../oci/digest.js";
 import { LayoutWriter } from "../oci/layout.js";
 import { MediaType } from "../oci/media-types.js";
+import { formatPlatform } from "../oci/platform.js";
 import type { Descriptor, ImageConfig, Index, Manifest, Platform } from "../oci/types.js";
 import type { RegistryOptions } from "../registry/options.js";
 import { LibraryCache, resolveDeps } from "../resolve/resolve.js";
@@ -195,14 +196,29 @@ async function packToLayout(
       const base = baseSource ? await openBase(baseSource, platform) : null;
       const { files, env, warnings } = await imageFiles(file, path, opts, mtime, hostRoot, base);
 
-      // Safety net: the entrypoint checked against the very tree we are about to write.
+      const bc = base?.config.config ?? {};
+      const runtime = {
+        User: opts.user ?? bc.User ?? "65532:65532",
+        Env: env,
+        Entrypoint: opts.entrypoint ?? [path],
+        // The base's Cmd belonged to its entrypoint, not ours (ko and crane drop it too).
+        Cmd: opts.cmd,
+        WorkingDir: opts.workdir ?? bc.WorkingDir ?? "/",
+      };
+      // Safety net: the image about to be written, judged by the same function as check IMAGE and
+      // analyze (user, entrypoint lookup, modes, the program against the very tree of this image).
       const fs = new TreeRootFs(files, `the image (${platform.os}/${platform.architecture})`, base);
-      const verdict = await check(file, {
-        rootFs: fs,
-        location: path,
-        platform: `linux/${platform.architecture}`,
-        env: envMap(env),
-      });
+      const verdict = await judgeEntrypoint(
+        fs,
+        {
+          user: runtime.User,
+          entrypoint: runtime.Entrypoint,
+          cmd: runtime.Cmd ?? null,
+          env: runtime.Env,
+          workingDir: runtime.WorkingDir,
+        },
+        { platform: formatPlatform(platform), name: file },
+      );
       const errors = verdict.problems.filter((p) => p.severity === "error");
       if (errors.length > 0 && !opts.force) {
         const first = errors[0]!;
@@ -228,7 +244,6 @@ async function packToLayout(
       // The base's layers are copied as they are (each verified against its digest).
       for (const l of base?.layers ?? []) await writer.putBlob(base!.source.blob(l), l.digest);
       const goAnn = goAnnotations(info);
-      const bc = base?.config.config ?? {};
       const labels = { ...bc.Labels, ...goAnn, ...opts.labels };
       const ports = {
         ...bc.ExposedPorts,
@@ -243,12 +258,7 @@ async function packToLayout(
         created,
         config: {
           ...bc,
-          User: opts.user ?? bc.User ?? "65532:65532",
-          Env: env,
-          Entrypoint: opts.entrypoint ?? [path],
-          // The base's Cmd belonged to its entrypoint, not ours (ko and crane drop it too).
-          Cmd: opts.cmd,
-          WorkingDir: opts.workdir ?? bc.WorkingDir ?? "/",
+          ...runtime,
           Labels: Object.keys(labels).length ? labels : undefined,
           ExposedPorts: Object.keys(ports).length ? ports : undefined,
           StopSignal: opts.stopSignal ?? bc.StopSignal,
@@ -320,10 +330,6 @@ async function packToLayout(
   } finally {
     await baseSource?.close();
   }
-}
-
-function envMap(env: string[]): Record<string, string> {
-  return Object.fromEntries(env.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
 }
 
 /** The files of the image for one binary, and the environment they imply. */

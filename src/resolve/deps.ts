@@ -30,7 +30,10 @@ export function openRoot(root: string | undefined): RootFs {
     isDir = statSync(dir).isDirectory();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "EIO";
-    throw new IoError(code, `root ${root ?? "/"}: ${code === "ENOENT" ? "no such directory" : `cannot be read (${code})`}`);
+    throw new IoError(
+      code,
+      `root ${root ?? "/"}: ${code === "ENOENT" ? "no such directory" : `cannot be read (${code})`}`,
+    );
   }
   if (!isDir) throw new IoError("ENOTDIR", `root ${root}: not a directory`);
   return new DirRootFs(dir);

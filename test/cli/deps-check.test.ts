@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -235,5 +235,53 @@ describe("zerodep check (CLI)", () => {
       ["MISSING_SCRIPT_INTERPRETER"],
     );
     assert.equal(JSON.parse(zerodep(["check", "--json", fixture("script.sh")]).stdout).runnable, true);
+  });
+
+  test("a --root that does not exist, or is a file, is an input error (exit 3, one line), not an empty root", {
+    skip: needs({ fixtures: ["go-static"] }),
+  }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "zd-noroot-"));
+    writeFileSync(join(dir, "file"), "x");
+    for (const [root, says] of [
+      [join(dir, "absent"), "no such directory"],
+      [join(dir, "file"), "not a directory"],
+    ] as const) {
+      for (const cmd of ["check", "deps"]) {
+        const r = zerodep([cmd, "--root", root, fixture("go-static")]);
+        assert.equal(r.code, 3, `${cmd} --root ${root}: ${r.stdout}${r.stderr}`);
+        assert.equal(r.stdout, "");
+        assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        assert.ok(r.stderr.includes(root) && r.stderr.includes(says), r.stderr);
+        noStack(r.stderr);
+      }
+    }
+  });
+
+  test("a cut-short binary is corrupt input (exit 3 with the offset), never a verdict; readelf sees the segment past the end", {
+    skip: needs({ tools: ["readelf"], fixtures: ["go-static-stripped"] }),
+  }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "zd-cut-"));
+    const whole = readFileSync(fixture("go-static-stripped"));
+    for (const size of [3000, whole.length >> 1]) {
+      const f = join(dir, `cut-${size}`);
+      writeFileSync(f, whole.subarray(0, size), { mode: 0o755 });
+      // The oracle: a PT_LOAD whose file range ends past the file's size.
+      const loads = run("readelf", ["-lW", f], { allowFail: true })
+        .stdout.split("\n")
+        .filter((l) => /^\s+LOAD\s/.test(l))
+        .map((l) => l.trim().split(/\s+/))
+        .map((c) => Number.parseInt(c[1]!, 16) + Number.parseInt(c[4]!, 16));
+      assert.ok(loads.length > 0 && loads.some((end) => end > size), `readelf: a segment ends past ${size}`);
+      for (const args of [["--target", "scratch"], []]) {
+        const r = zerodep(["check", ...args, f]);
+        assert.equal(r.code, 3, `check ${f}: ${r.stdout}${r.stderr}`);
+        assert.match(
+          r.stdout + r.stderr,
+          /truncated or corrupt: loadable segment .* extends past end of file .*at offset 0x[0-9a-f]+/,
+        );
+        assert.doesNotMatch(r.stdout, /will run/);
+        noStack(r.stderr);
+      }
+    }
   });
 });

@@ -6,7 +6,8 @@ import { type ByteSource, FileSource } from "../io/reader.js";
 import { locationInRoot, openRoot } from "../resolve/deps.js";
 import { type DepNode, type LibraryCache, resolveDeps } from "../resolve/resolve.js";
 import { type RootFs, resolvePath } from "../resolve/root-fs.js";
-import { checkRuntimeNeeds, detectRuntimeNeeds, type NeedStatus } from "./runtime-needs.js";
+import { type ConfirmedNeed, confirmNeedContents } from "./need-contents.js";
+import { checkRuntimeNeeds, detectRuntimeNeeds } from "./runtime-needs.js";
 
 export const CHECK_SCHEMA_VERSION = 1;
 
@@ -49,7 +50,7 @@ export interface CheckResult {
   platform: { os: string | null; arch: string | null; variant: string | null };
   target: { os: string; arch: string };
   problems: CheckProblem[];
-  needs: NeedStatus[];
+  needs: ConfirmedNeed[];
   deps: DepNode | null;
 }
 
@@ -153,13 +154,15 @@ export async function checkSource(src: ByteSource, file: string, opts: SourceOpt
           if (p[i]!.code === "MISSING_LIBRARY" || p[i]!.code === "MISSING_SYMBOL_VERSION") p.splice(i, 1);
       }
       const needs = await detectRuntimeNeeds(src);
-      res.needs = checkRuntimeNeeds(fs, needs, opts.env ?? {});
+      res.needs = await confirmNeedContents(fs, checkRuntimeNeeds(fs, needs, opts.env ?? {}), opts.env ?? {});
       for (const n of res.needs) {
         if (n.satisfied) continue;
         p.push({
           code: `MISSING_${n.kind.toUpperCase().replace(/-/g, "_")}`,
           severity: n.strength === "hard" ? "warning" : "info",
-          message: `${brief(n.evidence, 2)}: none of ${brief(n.paths, 3)}${n.env.length ? ` (nor $${n.env.join("/$")})` : ""} in ${fs.description}`,
+          message: n.uselessAt
+            ? `${brief(n.evidence, 2)}: ${n.uselessAt} in ${fs.description}, and nothing else the program reads does`
+            : `${brief(n.evidence, 2)}: none of ${brief(n.paths, 3)}${n.env.length ? ` (nor $${n.env.join("/$")})` : ""} in ${fs.description}`,
           fix: n.fix,
         });
       }

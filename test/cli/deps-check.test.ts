@@ -170,7 +170,7 @@ describe("zerodep check (CLI)", () => {
   }, () => {
     const root = mkdtempSync(join(tmpdir(), "zd-check-"));
     mkdirSync(join(root, "etc/ssl/certs"), { recursive: true });
-    writeFileSync(join(root, "etc/ssl/certs/ca-certificates.crt"), "-----BEGIN CERTIFICATE-----\n");
+    copyFileSync("/etc/ssl/certs/ca-certificates.crt", join(root, "etc/ssl/certs/ca-certificates.crt"));
     const r = zerodep(["check", "--json", "--root", root, "--platform", "linux/amd64", fixture("go-x509")]);
     const o = JSON.parse(r.stdout) as {
       needs: { kind: string; satisfied: boolean; foundAt: string }[];
@@ -181,7 +181,7 @@ describe("zerodep check (CLI)", () => {
     assert.deepEqual([ca.satisfied, ca.foundAt], [true, "/etc/ssl/certs/ca-certificates.crt"]);
     const empty = mkdtempSync(join(tmpdir(), "zd-check-"));
     mkdirSync(join(empty, "certs"));
-    writeFileSync(join(empty, "certs/bundle.pem"), "x");
+    copyFileSync("/etc/ssl/certs/ca-certificates.crt", join(empty, "certs/bundle.pem"));
     const e = zerodep([
       "check",
       "--json",
@@ -195,6 +195,20 @@ describe("zerodep check (CLI)", () => {
     ]);
     const eo = JSON.parse(e.stdout) as { needs: { kind: string; satisfied: boolean }[] };
     assert.equal(eo.needs.find((n) => n.kind === "ca-certificates")!.satisfied, true);
+    // A file there that holds no certificate is no bundle (test/check/need-contents runs the program).
+    writeFileSync(join(empty, "certs/bundle.pem"), "-----BEGIN CERTIFICATE-----\n");
+    const g = JSON.parse(
+      zerodep([
+        "check",
+        "--json",
+        "--root",
+        empty,
+        "--env",
+        "SSL_CERT_FILE=/certs/bundle.pem",
+        fixture("go-x509"),
+      ]).stdout,
+    ) as { needs: { kind: string; satisfied: boolean }[] };
+    assert.equal(g.needs.find((n) => n.kind === "ca-certificates")!.satisfied, false);
   });
 
   test("wrong architecture for the target platform; a file without x bits inside the root", {

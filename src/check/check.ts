@@ -149,7 +149,14 @@ export async function checkSource(src: ByteSource, file: string, opts: SourceOpt
       res.deps = d?.tree ?? null;
       for (const q of d?.problems ?? []) p.push({ ...q, ...explainInterpreter(q.code, info, fs) });
       // One cause, one problem: without its loader nothing else is even attempted by the kernel.
-      if (p.some((q) => q.code === "MISSING_INTERPRETER" || q.code === "LIBC_MISMATCH")) {
+      const loaderFails = new Set([
+        "MISSING_INTERPRETER",
+        "LIBC_MISMATCH",
+        "INVALID_INTERPRETER",
+        "WRONG_ARCH_INTERPRETER",
+        "INTERPRETER_NOT_EXECUTABLE",
+      ]);
+      if (p.some((q) => loaderFails.has(q.code))) {
         for (let i = p.length - 1; i >= 0; i--)
           if (p[i]!.code === "MISSING_LIBRARY" || p[i]!.code === "MISSING_SYMBOL_VERSION") p.splice(i, 1);
       }

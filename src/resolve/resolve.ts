@@ -340,22 +340,33 @@ export async function resolveDeps(src: ByteSource, opts: ResolveOptions): Promis
           : "use a glibc base image, pack with --bundle-libs, or link statically (CGO_ENABLED=0 for Go)",
       });
       tree.children.push({ name: interp, path: null, via: "interpreter", children: [], searched: [interp] });
+    } else if ((r.stat.mode & 0o111) === 0) {
+      // The kernel opens the interpreter for execution (open_exec): no execute bit, EACCES.
+      problems.push({
+        code: "INTERPRETER_NOT_EXECUTABLE",
+        severity: "error",
+        message: `interpreter ${r.path} has mode ${r.stat.mode.toString(8)}: exec fails with "Permission denied"`,
+        fix: `chmod 755 ${r.path}`,
+      });
+      tree.children.push({ name: interp, path: r.path, via: "interpreter", children: [] });
     } else {
       const info = await loadObject(fs, r.path, cache);
       const node: DepNode = { name: interp, path: r.path, via: "interpreter", children: [] };
       tree.children.push(node);
+      // load_elf_binary: a header it cannot read whole is EIO; one that is not ELF for this CPU, ELIBBAD.
+      const short = r.stat.size < (main.cls === 64 ? 64 : 52);
       if ("error" in info) {
         problems.push({
           code: "INVALID_INTERPRETER",
           severity: "error",
-          message: info.error,
+          message: `${info.error}: exec fails with "${short ? "Input/output error" : "Accessing a corrupted shared library"}"`,
           fix: "replace the interpreter with a valid loader",
         });
       } else if (!sameArch(info, main)) {
         problems.push({
           code: "WRONG_ARCH_INTERPRETER",
           severity: "error",
-          message: `interpreter ${r.path} is ${describeArch(info)}, the binary is ${describeArch(main)}: "exec format error"`,
+          message: `interpreter ${r.path} is ${describeArch(info)}, the binary is ${describeArch(main)}: exec fails with "Accessing a corrupted shared library"`,
           fix: "use a base image of the binary's architecture",
         });
       } else {
@@ -409,10 +420,13 @@ export async function resolveDeps(src: ByteSource, opts: ResolveOptions): Promis
           code: found.invalid ? "INVALID_LIBRARY" : "MISSING_LIBRARY",
           severity: "error",
           message: found.invalid
-            ? `${name} (needed by ${obj.path}): ${found.invalid}`
+            ? isMusl
+              ? `${name} (needed by ${obj.path}): ${found.invalid}`
+              : `${name} (needed by ${obj.path}) is not a usable library: "error while loading shared libraries: ${found.invalid}"`
             : isMusl
               ? `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "Error loading shared library ${name}: No such file or directory"`
-              : `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "error while loading shared libraries: ${name}: cannot open shared object file"`,
+              : // glibc _dl_map_object: a candidate of the other class seen on the way changes the message.
+                `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "error while loading shared libraries: ${name}: ${found.otherClass ? `wrong ELF class: ELFCLASS${main.cls === 64 ? 32 : 64}` : "cannot open shared object file"}"`,
           fix: found.invalid
             ? "replace the file with a valid library"
             : `add ${name} to the image (or pack with --bundle-libs), or link it statically`,
@@ -495,6 +509,8 @@ interface Found {
   viaObject?: string;
   info?: ObjectInfo;
   skipped: { path: string; reason: string }[];
+  /** A candidate of the other ELF class was passed over: glibc then says "wrong ELF class", not ENOENT. */
+  otherClass?: boolean;
   searched: string[];
   hwcaps: string[];
   /** A candidate that exists but is not a usable ELF file: the glibc loader stops there. */
@@ -503,7 +519,7 @@ interface Found {
 
 type Candidate =
   | { ok: true; path: string; info: ObjectInfo }
-  | { ok: false; skip?: string; invalid?: string; path?: string; loop?: boolean };
+  | { ok: false; skip?: string; invalid?: string; path?: string; loop?: boolean; otherClass?: boolean };
 
 async function tryCandidate(
   fs: RootFs,
@@ -523,11 +539,21 @@ async function tryCandidate(
     // open() failing with EACCES/EPERM is passed over like ENOENT (glibc open_path goes on).
     if (info.code === "EACCES" || info.code === "EPERM" || info.code === "ENOENT")
       return { ok: false, skip: `cannot open: ${info.code}`, path: r.path };
-    return { ok: false, invalid: info.error, path: r.path };
+    // glibc open_verify's words, with the in-root path: a header it cannot read whole is "file too
+    // short", bad magic "invalid ELF header"; anything else we cannot parse is named as we found it.
+    const ehdr = main.cls === 64 ? 64 : 52;
+    const says =
+      r.stat.size < ehdr ? "file too short" : info.code === "INVALID_ELF" ? "invalid ELF header" : null;
+    return { ok: false, invalid: says ? `${r.path}: ${says}` : info.error, path: r.path };
   }
   // glibc open_verify: a different class or machine is skipped and the search goes on.
   if (!sameArch(info, main))
-    return { ok: false, skip: `${describeArch(info)}, not ${describeArch(main)}`, path: r.path };
+    return {
+      ok: false,
+      skip: `${describeArch(info)}, not ${describeArch(main)}`,
+      path: r.path,
+      otherClass: info.cls !== main.cls,
+    };
   return { ok: true, path: r.path, info };
 }
 
@@ -557,6 +583,7 @@ async function searchGlibc(
       return true;
     }
     if (c.skip && !(quiet && via === "ld.so.cache")) found.skipped.push({ path: c.path!, reason: c.skip });
+    if (c.otherClass) found.otherClass = true;
     if (c.loop) {
       found.skipped.push({
         path,

@@ -301,7 +301,8 @@ describe("resolveDeps on built glibc roots", { skip: skipGcc }, () => {
     exe(root, { needed: ["libfoo.so.1"] });
     const { r } = await resolveIn(root);
     assert.deepEqual(codes(r), ["INVALID_LIBRARY"]);
-    assert.match(r.problems[0]!.message, /invalid ELF header/);
+    // glibc open_verify reads the ELF header first: 24 bytes are "file too short" (seen with the real loader in test/check/loader-faults).
+    assert.match(r.problems[0]!.message, /file too short/);
     assert.equal(libPath(r, "libfoo.so.1"), undefined);
   });
 

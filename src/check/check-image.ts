@@ -61,7 +61,7 @@ export async function checkImage(spec: string, opts: CheckImageOptions = {}): Pr
           {
             code: "PLATFORM_NOT_IN_INDEX",
             severity: "error",
-            message: `no ${formatPlatform(target)} image in the index (it has ${all.map((r) => formatPlatform(r.platform)).join(", ") || "none"}): the runtime finds nothing to run ("no image found in manifest list")`,
+            message: `no ${formatPlatform(target)} image in the index (it has ${all.map((r) => formatPlatform(r.platform)).join(", ") || "none"}): podman and containerd find nothing to run ("no image found in image index for architecture ${target.architecture}")`,
             fix: `build and push a ${formatPlatform(target)} image into the index, or pass --platform for the real target`,
           },
         ],

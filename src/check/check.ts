@@ -202,8 +202,8 @@ function checkArch(info: InspectResult, target: string, p: CheckProblem[], lang:
     code: "WRONG_ARCH",
     severity: compat ? "warning" : "error",
     message: compat
-      ? `${info.arch} binary on a ${target} target: runs only if the kernel has ${info.arch} compatibility enabled`
-      : `${info.arch} binary on a ${target} target: "exec format error"`,
+      ? `${info.arch} binary on the ${target} target: runs only if the kernel has ${info.arch} compatibility enabled`
+      : `${info.arch} binary on the ${target} target (no emulation counted): "exec format error"`,
     fix: `${lang === "go" ? `build with GOARCH=${target}` : lang === "rust" ? `build for the ${target} target (cargo build --target …)` : `cross-compile for ${target}`}, or pass --platform for the real target`,
   });
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { type CheckResult, check } from "../../check/check.js";
-import { checkImage } from "../../check/check-image.js";
+import { type CheckImageResult, checkImage } from "../../check/check-image.js";
 import { UsageError } from "../../errors.js";
 import { LibraryCache } from "../../resolve/resolve.js";
 import { formatProblems } from "../format-deps.js";
@@ -112,9 +112,13 @@ function formatCheck(r: CheckResult, st: Style): string {
     counts("warning") ? `${counts("warning")} warning(s)` : "",
     counts("info") ? `${counts("info")} note(s)` : "",
   ].filter(Boolean);
-  const lines = [
-    `${st.bold(r.path)} in ${r.root} (as ${r.location}): ${verdict}${extra.length ? ` — ${extra.join(", ")}` : ""}`,
-  ];
+  const tail = `${verdict}${extra.length ? ` — ${extra.join(", ")}` : ""}`;
+  const img = "image" in r ? (r as CheckImageResult) : null;
+  // An image: its name, the program the runtime starts, and the platforms when they differ.
+  const head = img
+    ? `${st.bold(img.image)}${img.location ? ` → ${img.location}` : ""}${img.imagePlatform && img.imagePlatform.split("/")[1] !== img.target.arch ? ` (${img.imagePlatform} image on a ${img.target.os}/${img.target.arch} target)` : ""}`
+    : `${st.bold(r.path)} in ${r.root} (as ${r.location})`;
+  const lines = [`${head}: ${tail}`];
   lines.push(...formatProblems(r.problems, st));
   for (const n of r.needs)
     if (n.satisfied) lines.push(`  ${st.green("✓")} ${n.kind}: ${n.foundAt ?? "satisfied"}`);

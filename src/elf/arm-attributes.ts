@@ -42,7 +42,7 @@ export const ARM_CPU_ARCH_NAMES: readonly string[] = [
   "v6-M",
   "v6S-M",
   "v7E-M",
-  "v8-A",
+  "v8",
   "v8-R",
   "v8-M.baseline",
   "v8-M.mainline",

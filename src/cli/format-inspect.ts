@@ -87,9 +87,12 @@ export function formatInspect(
       "vcs.revision",
       "vcs.modified",
     ];
-    // Go quotes values with spaces, tabs, quotes or '=' (as `go version -m` prints them).
-    const kv = (k: string) =>
-      `${k}=${/[ \t"`=]/.test(g.settings[k]!) ? quoteGo(g.settings[k]!) : g.settings[k]}`;
+    // As `go version -m` prints them (runtime/debug BuildInfo.String): a key is quoted when empty or
+    // holding '=', space, tab, CR, LF, '"' or '`'; a value for the same characters except '='.
+    const kv = (k: string) => {
+      const v = g.settings[k]!;
+      return `${k === "" || /[= \t\r\n"`]/.test(k) ? quoteGo(k) : k}=${/[ \t\r\n"`]/.test(v) ? quoteGo(v) : v}`;
+    };
     const s = keys.filter((k) => g.settings[k] !== undefined).map(kv);
     if (opts.verbose) for (const k of Object.keys(g.settings)) if (!keys.includes(k)) s.push(kv(k));
     if (s.length) row("  build", s.join(" "));

@@ -14,8 +14,8 @@ export const NT_GO_BUILDID = 4;
 
 /**
  * Parses a note section or PT_NOTE segment: u32 namesz, u32 descsz, u32 type, name and desc each
- * padded to `align` (4, or 8 for 64-bit GNU property notes). Stops at the first entry that would
- * leave the buffer.
+ * padded to `align` (4, or 8 for 64-bit GNU property notes) counted from the note's start. Stops at
+ * the first entry that would leave the buffer.
  */
 export function parseNotes(b: Uint8Array, little: boolean, align: 4 | 8 = 4): ElfNote[] {
   const r = new Bytes(b, little);
@@ -27,8 +27,10 @@ export function parseNotes(b: Uint8Array, little: boolean, align: 4 | 8 = 4): El
     const descsz = r.u32(o + 4); // n_descsz
     const type = r.u32(o + 8); // n_type
     const nameStart = o + 12;
-    const descStart = nameStart + pad(namesz);
-    const end = descStart + pad(descsz);
+    // Padding is to the alignment from the note's start (binutils ELF_NOTE_DESC_OFFSET): with 8,
+    // "GNU\0" after the 12-byte header ends at 16 and the descriptor starts there, not at 20.
+    const descStart = o + pad(12 + namesz);
+    const end = o + pad(descStart - o + descsz);
     if (namesz > b.byteLength || descsz > b.byteLength || descStart + descsz > b.byteLength) break;
     let nameBytes = b.subarray(nameStart, nameStart + namesz);
     if (nameBytes.byteLength > 0 && nameBytes[nameBytes.byteLength - 1] === 0)

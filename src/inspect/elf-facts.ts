@@ -1,7 +1,9 @@
 import { Bytes, cString } from "../binary/bytes.js";
+import { armVariantOfCpuArch, parseArmAttributes } from "../elf/arm-attributes.js";
 import { DF, DF_1, DT, ET, PF, PT, SHF, SHT } from "../elf/constants.js";
 import type { ElfFile } from "../elf/elf-file.js";
-import { NT_GNU_ABI_TAG, parseAbiTag, parseNotes } from "../elf/notes.js";
+import { parseGnuProperties, x86IsaLevelNeeded } from "../elf/gnu-property.js";
+import { NT_GNU_ABI_TAG, NT_GNU_PROPERTY_TYPE_0, parseAbiTag, parseNotes } from "../elf/notes.js";
 import { SECTION_TYPE_NAMES } from "../elf/section-header.js";
 import {
   type ElfSymbol,
@@ -144,6 +146,9 @@ export async function glibcFloorSymbols(elf: ElfFile, floor: string | null): Pro
     .map((s) => s.name)
     .sort();
 }
+
+/** SHT_ARM_ATTRIBUTES (SHT_LOPROC + 3), the section type of .ARM.attributes. */
+const SHT_ARM_ATTRIBUTES = 0x70000003;
 
 const CANARY_SYMBOLS = ["__stack_chk_fail", "__stack_chk_guard", "__intel_security_cookie"];
 
@@ -323,79 +328,63 @@ export async function toolchain(elf: ElfFile): Promise<string[]> {
   return out;
 }
 
+/** Tag_CPU_arch of an ARM file's `.ARM.attributes` (src/elf/arm-attributes.ts), or null. */
+export async function armCpuArch(elf: ElfFile): Promise<number | null> {
+  const sec = elf.sections.find((s) => s.type === SHT_ARM_ATTRIBUTES || s.name === ".ARM.attributes");
+  if (!sec || sec.type === SHT.NOBITS || sec.size > 65536 || sec.size < 6) return null;
+  return parseArmAttributes(await elf.sectionBytes(sec), elf.little)?.cpuArch ?? null;
+}
+
 /**
- * ARM architecture version from `.ARM.attributes` (Tag_CPU_arch, ARM IHI 0045 "Addenda to the ABI").
- * Format: 'A', then sub-sections {u32 length, vendor NUL, {u8 tag, u32 size, attributes}}.
+ * The x86-64 level (1..4) the GNU property note's GNU_PROPERTY_X86_ISA_1_NEEDED asks for, or null.
+ * Read from PT_GNU_PROPERTY (what glibc's loader reads), else from the .note.gnu.property section.
  */
-export async function armVariant(elf: ElfFile): Promise<string | null> {
-  const sec = elf.sections.find((s) => s.type === 0x70000003 || s.name === ".ARM.attributes");
-  if (!sec || sec.size > 65536 || sec.size < 6) return null;
-  const b = await elf.sectionBytes(sec);
-  if (b[0] !== 0x41) return null; // 'A'
-  const r = new Bytes(b, elf.little);
-  let o = 1;
-  while (o + 4 <= b.byteLength) {
-    const len = r.u32(o);
-    if (len < 5 || o + len > b.byteLength) return null;
-    const end = o + len;
-    const vendorEnd = b.indexOf(0, o + 4);
-    if (vendorEnd < 0 || vendorEnd >= end) return null;
-    const vendor = new TextDecoder().decode(b.subarray(o + 4, vendorEnd));
-    let p = vendorEnd + 1;
-    if (vendor === "aeabi") {
-      while (p + 5 <= end) {
-        const tag = b[p]!;
-        const size = r.u32(p + 1);
-        if (size < 5 || p + size > end) return null;
-        if (tag === 1) return cpuArchFromAttributes(b.subarray(p + 5, p + size));
-        p += size;
-      }
-    }
-    o = end;
+export async function x86IsaLevel(elf: ElfFile): Promise<number | null> {
+  const is64 = elf.header.class === 64;
+  const seg = elf.programHeaders.find((p) => p.type === PT.GNU_PROPERTY);
+  let notes: Uint8Array | null = null;
+  if (seg && seg.filesz > 0 && seg.filesz <= 4096 && seg.offset + seg.filesz <= elf.source.size)
+    notes = await elf.source.read(seg.offset, seg.filesz);
+  else {
+    const sec = elf.section(".note.gnu.property");
+    if (sec && sec.type === SHT.NOTE && sec.size <= 4096) notes = await elf.sectionBytes(sec);
   }
+  if (!notes) return null;
+  for (const n of parseNotes(notes, elf.little, is64 ? 8 : 4))
+    if (n.name === "GNU" && n.type === NT_GNU_PROPERTY_TYPE_0)
+      return x86IsaLevelNeeded(parseGnuProperties(n.desc, elf.little, is64), elf.little);
   return null;
 }
 
-function uleb(b: Uint8Array, o: number): [number, number] {
-  let v = 0;
-  let shift = 0;
-  while (o < b.byteLength && shift < 35) {
-    const c = b[o++]!;
-    v += (c & 0x7f) * 2 ** shift;
-    if ((c & 0x80) === 0) return [v, o];
-    shift += 7;
+/**
+ * The platform variant: the CPU the binary needs, which `check` reports and `pack` writes into its
+ * index. Where the Go build settings and the ELF's own attributes disagree (GOARM=6 with cgo code
+ * compiled for ARMv7; GOAMD64=v1 with C code marked x86-64-v3) the stricter wins, because one
+ * instruction of the newer kind is enough to fault on the older CPU.
+ * - arm: max(GOARM, Tag_CPU_arch of .ARM.attributes), as v5..v8.
+ * - arm64: v8. Neither the ELF (its GNU property bits, BTI and PAC, are hints older CPUs ignore)
+ *   nor the OCI variants say more; GOARM64 (v8.x/v9.x) is left in the build settings.
+ * - amd64: max(GOAMD64, GNU_PROPERTY_X86_ISA_1_NEEDED) as v2..v4; the baseline v1 is not written,
+ *   as containerd treats amd64 without a variant as v1.
+ */
+export async function platformVariant(
+  elf: ElfFile,
+  arch: string | null,
+  settings: Record<string, string>,
+): Promise<string | null> {
+  if (arch === "arm64") return "v8";
+  if (arch === "arm") {
+    const fromGo = /^(\d+)/.exec(settings["GOARM"] ?? "")?.[1];
+    const cpu = await armCpuArch(elf);
+    const fromElf = cpu === null ? null : armVariantOfCpuArch(cpu);
+    const levels = [fromGo ? Number(fromGo) : 0, fromElf ? Number(fromElf.slice(1)) : 0];
+    const v = Math.max(...levels);
+    return v > 0 ? `v${v}` : null;
   }
-  return [v, b.byteLength];
-}
-
-function cpuArchFromAttributes(b: Uint8Array): string | null {
-  let o = 0;
-  while (o < b.byteLength) {
-    let tag: number;
-    [tag, o] = uleb(b, o);
-    // NTBS-valued tags: 4, 5, 65, 67, and 32 (uleb then NTBS); otherwise odd tags above 32 are strings.
-    if (tag === 4 || tag === 5 || tag === 65 || tag === 67 || (tag > 32 && tag % 2 === 1)) {
-      const nul = b.indexOf(0, o);
-      if (nul < 0) return null;
-      o = nul + 1;
-      continue;
-    }
-    if (tag === 32) {
-      [, o] = uleb(b, o);
-      const nul = b.indexOf(0, o);
-      if (nul < 0) return null;
-      o = nul + 1;
-      continue;
-    }
-    let val: number;
-    [val, o] = uleb(b, o);
-    if (tag === 6) {
-      // Tag_CPU_arch: 1..4 v4..v5TE, 5 v5TEJ, 6..9 v6 family, 10 v7, 11..12 v6-M, 13 v7E-M, 14 v8
-      if (val <= 5) return "v5";
-      if (val <= 9 || val === 11 || val === 12) return "v6";
-      if (val === 10 || val === 13) return "v7";
-      return "v8";
-    }
+  if (arch === "amd64") {
+    const fromGo = /^v(\d)$/.exec(settings["GOAMD64"] ?? "")?.[1];
+    const v = Math.max(fromGo ? Number(fromGo) : 1, (await x86IsaLevel(elf)) ?? 1);
+    return v > 1 ? `v${v}` : null;
   }
   return null;
 }

@@ -43,7 +43,12 @@ export async function readGoInfo(
         versionRange: null,
         source: "buildinfo",
         path: bi.path,
-        main: bi.main,
+        // go version -m prints no "mod" line when the main module is all empty (the toolchain's
+        // own programs): null says the same.
+        main:
+          bi.main.path === "" && bi.main.version === "" && bi.main.sum === "" && !bi.main.replace
+            ? null
+            : bi.main,
         deps: bi.deps,
         settings: bi.settings,
       };

@@ -5,13 +5,13 @@ import { ZerodepError } from "../errors.js";
 import { type ByteSource, FileSource } from "../io/reader.js";
 import {
   abiTag,
-  armVariant,
   classifyLinkage,
   computeHardening,
   debugInfo,
   detectLibc,
   glibcFloor,
   glibcFloorSymbols,
+  platformVariant,
   sectionTable,
   stripSavings,
   toolchain,
@@ -110,11 +110,7 @@ async function inspectElf(src: ByteSource, r: InspectResult): Promise<void> {
     else os = "linux";
   }
   r.os = os;
-  if (r.arch === "arm64") r.variant = "v8";
-  else if (r.arch === "arm") {
-    const goarm = r.go?.settings["GOARM"];
-    r.variant = goarm ? `v${goarm.split(",")[0]}` : await armVariant(elf);
-  }
+  r.variant = await platformVariant(elf, r.arch, r.go?.settings ?? {});
   if (elf.problems.length > 0) {
     for (const p of elf.problems)
       r.warnings.push({ code: "CORRUPT_METADATA", message: p, fix: "rebuild the binary" });

@@ -212,7 +212,10 @@ function writeDf1NowOnly(src: string, dst: string): void {
 }
 
 describe("checksec --output=json vs inspectFile hardening", {
-  skip: needs({ tools: ["checksec", "readelf"], fixtures: ["c-hardened"] }),
+  skip: needs({
+    tools: ["checksec", "readelf"],
+    fixtures: ["c-hardened", "c-execstack", "asm-no-gnu-stack"],
+  }),
 }, () => {
   let sample: string[] = [];
   const ours = new Map<string, InspectResult>();
@@ -300,6 +303,23 @@ describe("checksec --output=json vs inspectFile hardening", {
       t.diagnostic(
         `rule ${name}: ${paths.length} file(s)${paths.length ? ` e.g. ${basename(paths[0]!)}` : ""}`,
       );
+    // The two ways to an executable stack are in the sample, so the nx comparison above meets them.
+    const stackOf = (p: string) => anchor.get(p)!.segments.find((s) => s.type === "GNU_STACK");
+    const noStack = sample.filter((p) => stackOf(p) === undefined);
+    const rwe = sample.filter((p) => stackOf(p)?.flags.includes("E"));
+    assert.ok(
+      noStack.some((p) => basename(p) === "asm-no-gnu-stack"),
+      "no file without PT_GNU_STACK",
+    );
+    assert.ok(
+      rwe.some((p) => basename(p) === "c-execstack"),
+      "no file with an executable GNU_STACK",
+    );
+    for (const p of [...noStack, ...rwe]) {
+      if (ours.get(p)!.elf?.type !== "EXEC" && ours.get(p)!.elf?.type !== "DYN") continue;
+      assert.equal(said.get(p)!.nx, "no", `${p}: checksec nx`);
+      assert.equal(ours.get(p)!.hardening?.nx, false, `${p}: our nx`);
+    }
     assert.deepEqual(unexplained.slice(0, 30), [], `${unexplained.length} unexplained disagreement(s)`);
     // Each rule keeps documenting real files: it fires on its named examples.
     for (const [name, rule] of CHECKSEC_RULES) {

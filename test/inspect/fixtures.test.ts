@@ -32,6 +32,8 @@ interface Anchors {
   versions: string;
   file: string;
   go: { go: string; settings: Record<string, string> } | null;
+  /** `readelf -A` text (ARM build attributes; empty for other machines). */
+  attrs: string;
 }
 
 interface Check {
@@ -72,6 +74,32 @@ function archFromReadelf(a: ReadelfFacts): string | null {
     default:
       return null;
   }
+}
+
+/**
+ * The platform variant by the rule README "inspect" states, from the anchors alone: arm is the newer
+ * of GOARM (go version -m) and readelf -A's Tag_CPU_arch (major version; v4/v4T run on the oldest
+ * OCI variant, v5); arm64 is v8; amd64 is the higher of GOAMD64 and readelf -n's "x86 ISA needed"
+ * levels, written only above the baseline.
+ */
+function variantFromAnchors(x: Anchors): string | null {
+  const arch = archFromReadelf(x.re);
+  const settings = x.go?.settings ?? {};
+  if (arch === "arm64") return "v8";
+  if (arch === "arm") {
+    const goarm = Number(/^\d+/.exec(settings["GOARM"] ?? "")?.[0] ?? 0);
+    const tag = /Tag_CPU_arch: v(\d)/.exec(x.attrs)?.[1];
+    const v = Math.max(goarm, tag === undefined ? 0 : Math.max(5, Number(tag)));
+    return v > 0 ? `v${v}` : null;
+  }
+  if (arch === "amd64") {
+    const goamd64 = Number(/^v(\d)$/.exec(settings["GOAMD64"] ?? "")?.[1] ?? 1);
+    const needed = /x86 ISA needed: ([^\n]*)/.exec(x.more)?.[1] ?? "";
+    const levels = [...needed.matchAll(/x86-64-v(\d)/g)].map((m) => Number(m[1]));
+    const v = Math.max(goamd64, ...levels);
+    return v > 1 ? `v${v}` : null;
+  }
+  return null;
 }
 
 function symbolSection(more: string, table: ".dynsym" | ".symtab"): { name: string; defined: boolean }[] {
@@ -199,6 +227,7 @@ function checksFor(e: ManifestEntry, x: Anchors, r: InspectResult, raw: Raw): Ch
   }
   add("goos", x.go?.settings["GOOS"] ?? null, r.os);
   add("goarch", x.go?.settings["GOARCH"] ?? null, r.arch);
+  add("variant", variantFromAnchors(x), r.variant);
   return out;
 }
 
@@ -232,7 +261,7 @@ describe("fixture facts (manifest.json), confirmed by the anchors", {
   before(async () => {
     assert.ok(ENTRIES.length > 0, "no ELF fixtures in manifest.json: run test/fixtures/build.sh");
     const paths = ENTRIES.map((e) => join(fixturesDir, e.name));
-    const [hl, more, vers, file, gov] = await Promise.all([
+    const [hl, more, vers, file, gov, attrs] = await Promise.all([
       runBatched("readelf", ["-hldSVW"], paths, { batchSize: 60 }),
       runBatched("readelf", ["-W", "-n", "-s", "-p", ".comment", "-t"], paths, { batchSize: 60 }),
       runBatched("readelf", ["-VW"], paths, { batchSize: 60 }),
@@ -243,6 +272,7 @@ describe("fixture facts (manifest.json), confirmed by the anchors", {
         paths.filter((_, i) => ENTRIES[i]!.kind === "go"),
         { batchSize: 60 },
       ),
+      runBatched("readelf", ["-A"], paths, { batchSize: 60 }),
     ]);
     const re = new Map<string, ReadelfFacts>();
     for (const b of hl) for (const [k, v] of parseReadelf(b.stdout, b.files)) re.set(k, v);
@@ -258,6 +288,8 @@ describe("fixture facts (manifest.json), confirmed by the anchors", {
       }
     const goBy = new Map<string, { go: string; settings: Record<string, string> }>();
     for (const b of gov) for (const [k, v] of parseGoVersionM(b.stdout)) goBy.set(k, v);
+    const attrsBy = new Map<string, string>();
+    for (const b of attrs) for (const [k, v] of splitByFile(b.stdout, b.files)) attrsBy.set(k, v);
     for (const [i, e] of ENTRIES.entries()) {
       const p = paths[i]!;
       const x: Anchors = {
@@ -266,6 +298,7 @@ describe("fixture facts (manifest.json), confirmed by the anchors", {
         versions: versBy.get(p) ?? "",
         file: fileBy.get(p) ?? "",
         go: goBy.get(p) ?? null,
+        attrs: attrsBy.get(p) ?? "",
       };
       anchors.set(e.name, x);
       const r = await inspectFile(p);
@@ -293,21 +326,38 @@ describe("fixture facts (manifest.json), confirmed by the anchors", {
     );
   });
 
-  it("variant: arm64 is v8, arm follows GOARM (go version -m)", () => {
+  it("variant: the stricter of GOARM/GOAMD64 (go version -m) and readelf -A / -n, on every ELF fixture", () => {
     const bad: string[] = [];
-    let arm = 0;
     for (const e of ENTRIES) {
-      const x = anchors.get(e.name)!;
-      const arch = archFromReadelf(x.re);
-      const r = results.get(e.name)!;
-      if (arch === "arm" || arch === "arm64") arm++;
-      if (arch === "arm64" && r.variant !== "v8") bad.push(`${e.name}: variant ${r.variant}`);
-      const goarm = x.go?.settings["GOARM"];
-      if (arch === "arm" && r.variant !== `v${goarm?.split(",")[0]}`)
-        bad.push(`${e.name}: ${r.variant} vs GOARM=${goarm}`);
+      const want = variantFromAnchors(anchors.get(e.name)!);
+      const got = results.get(e.name)!.variant;
+      if (got !== want) bad.push(`${e.name}: ours ${got}, anchors ${want}`);
     }
-    assert.ok(arm >= 3, "expected go-arm, go-armv6 and go-arm64 fixtures");
     assert.deepEqual(bad, []);
+  });
+
+  it("variant: where Go's setting and the ELF disagree, the ELF's stricter CPU wins", {
+    skip: needs({ fixtures: ["go-armv6-cgo-v7", "go-cgo-amd64-v3", "go-armv6", "go-arm", "go-arm64"] }),
+  }, () => {
+    // The anchors must show the disagreement itself, or the case proves nothing.
+    const arm = anchors.get("go-armv6-cgo-v7");
+    assert.ok(arm, "go-armv6-cgo-v7 fixture missing");
+    assert.equal(arm.go?.settings["GOARM"], "6");
+    assert.match(arm.attrs, /Tag_CPU_arch: v7\n/);
+    assert.equal(results.get("go-armv6-cgo-v7")!.variant, "v7");
+    const x86 = anchors.get("go-cgo-amd64-v3")!;
+    assert.equal(x86.go?.settings["GOAMD64"], "v1");
+    assert.match(x86.more, /x86 ISA needed: [^\n]*x86-64-v3/);
+    assert.equal(results.get("go-cgo-amd64-v3")!.variant, "v3");
+    // And where only Go says it (no .ARM.attributes in a pure Go binary), Go's setting is the label.
+    for (const [name, v] of [
+      ["go-armv6", "v6"],
+      ["go-arm", "v7"],
+      ["go-arm64", "v8"],
+    ] as const) {
+      assert.doesNotMatch(anchors.get(name)!.attrs, /Tag_CPU_arch/, name);
+      assert.equal(results.get(name)!.variant, v, name);
+    }
   });
 
   it("arch and os for every ELF fixture", () => {

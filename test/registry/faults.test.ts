@@ -84,6 +84,64 @@ describe("fault injection through a loopback proxy (docker-registry behind it)",
     assert.equal(await registryHas("f/e429:v1"), expected);
   });
 
+  /**
+   * Answers the first HEAD (a blob existence check) with 429 and `Retry-After: value()`, and records
+   * when each request reached the proxy (its own clock, the same machine as the client's). Returns
+   * the arrival times of that request and of its retry (the next request for the same URL).
+   */
+  async function pushWith429(retryAfter: () => string, repoTag: string, opts: RegistryOptions) {
+    const arrivals: { method: string; url: string; t: number }[] = [];
+    let faulted: string | null = null;
+    let header = "";
+    proxy.fault = ({ method, url }) => {
+      arrivals.push({ method, url, t: Date.now() });
+      if (method !== "HEAD" || faulted !== null) return undefined;
+      faulted = url;
+      header = retryAfter();
+      return { kind: "status", status: 429, headers: { "Retry-After": header } };
+    };
+    const r = await push(one, `${proxy.host}/${repoTag}`, opts);
+    assert.equal(r.digest, expected);
+    const same = arrivals.filter((a) => a.method === "HEAD" && a.url === faulted);
+    assert.ok(same.length >= 2, `the 429'd ${faulted} was not retried`);
+    return { first: same[0]!.t, retry: same[1]!.t, header };
+  }
+
+  test("429 with Retry-After: 2 (delta-seconds): the retry comes no sooner than 2 s later", async () => {
+    // Without Retry-After the backoff would be ~20 ms (retryBaseMs), so a 2 s gap is the header's doing.
+    const { first, retry } = await pushWith429(() => "2", "f/ra-seconds:v1", {
+      ...FAST,
+      maxRetryWaitMs: 10_000,
+    });
+    assert.ok(retry - first >= 2000, `retried after ${retry - first} ms`);
+    assert.ok(retry - first < 6000, `retried after ${retry - first} ms: more than the asked 2 s + slack`);
+    assert.equal(await registryHas("f/ra-seconds:v1"), expected);
+  });
+
+  test("429 with an HTTP-date Retry-After: the retry comes no sooner than that date", async () => {
+    // RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds. The date has whole seconds: 3 s
+    // ahead, truncated, it is 2 to 3 s away when the proxy answers.
+    const { first, retry, header } = await pushWith429(
+      () => new Date(Date.now() + 3000).toUTCString(),
+      "f/ra-date:v1",
+      { ...FAST, maxRetryWaitMs: 10_000 },
+    );
+    assert.match(header, /^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    const until = Date.parse(header);
+    assert.ok(retry >= until, `retried ${until - retry} ms before the Retry-After date`);
+    assert.ok(retry - first >= 1900, `retried after only ${retry - first} ms`);
+    assert.ok(retry - first < 7000, `retried after ${retry - first} ms`);
+  });
+
+  test("Retry-After longer than maxRetryWaitMs: the wait is capped", async () => {
+    const { first, retry } = await pushWith429(() => "30", "f/ra-capped:v1", {
+      ...FAST,
+      maxRetryWaitMs: 300,
+    });
+    assert.ok(retry - first >= 300, `retried after ${retry - first} ms, before the cap`);
+    assert.ok(retry - first < 5000, `retried after ${retry - first} ms: the 30 s were not capped`);
+  });
+
   test("connection dropped mid-blob in a monolithic PUT: falls back to chunks, pushed", async () => {
     // Every blob PUT is cut after 300 kB: the small config passes whole, the 1.6 MB layer cannot go in one piece.
     proxy.fault = ({ method, url }) =>

@@ -1,7 +1,7 @@
 // dive (github.com/wagoodman/dive) as the oracle for the dive-compatible figures of `analyze`.
 // .ci/run builds it once with `go install` into ~/.cache/zerodep-ci/dive-<version>/dive; the version
 // is read from .ci/run so that it is pinned in one place. ZERODEP_DIVE=/path overrides the lookup.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "../helpers/env.js";
@@ -16,10 +16,6 @@ export function divePath(): string {
   if (env) return env;
   if (!DIVE_VERSION) throw new Error(".ci/run has no DIVE_VERSION= line");
   return join(homedir(), ".cache", "zerodep-ci", `dive-${DIVE_VERSION}`, "dive");
-}
-
-export function haveDive(): boolean {
-  return existsSync(divePath());
 }
 
 /** What dive reports for an image: its --json export plus the figures of its --ci text. */

@@ -35,6 +35,8 @@ function runOn(source: string, ci: boolean) {
 const PASS = `test("passes", () => {});`;
 const OPTION_SKIP = `${PASS}\ntest("needs root", { skip: "needs root" }, () => {});`;
 const CONTEXT_SKIP = `${PASS}\ntest("no proc", (t) => { t.skip("mount -t proc is not permitted"); });`;
+// A skipped describe is not counted in the reporter's "skipped" summary (0 tests ran): only its line shows it.
+const SUITE_SKIP = `import { describe } from "node:test";\n${PASS}\ndescribe("no dive", { skip: "MISSING: dive" }, () => { test("x", () => {}); });`;
 const TODO = `${PASS}\ntest("later", { todo: true }, () => {});`;
 const FAIL = `test("fails", () => { throw new Error("boom"); });`;
 
@@ -53,6 +55,11 @@ describe("test/run.mjs", { timeout: 240_000 }, () => {
     const r = runOn(CONTEXT_SKIP, true);
     assert.equal(r.code, 1, r.out);
     assert.match(r.out, /mount -t proc is not permitted/);
+  });
+  test("CI=true: a skipped describe fails the run", () => {
+    const r = runOn(SUITE_SKIP, true);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /MISSING: dive/);
   });
   test("CI=true: a todo test fails the run", () => {
     assert.equal(runOn(TODO, true).code, 1);

@@ -1,6 +1,6 @@
 /**
- * dive's image metrics, reproduced so that users can compare (dive v0.12 `filetree.Efficiency` and
- * `image.Analyze`; REFERENCE.md "dive's image metrics"). Only the definition is reproduced, including
+ * dive's image metrics, reproduced so that users can compare (dive v0.12–v0.13 `filetree.Efficiency`
+ * and `image.Analyze`; REFERENCE.md "dive's image metrics"). Only the definition is reproduced, including
  * the parts users call wrong, so that the numbers match dive's on the same image:
  *
  * - Each layer is a tree of its tar entries; a parent without its own entry is a node with empty
@@ -15,9 +15,14 @@
  * - Layer size = Σ header sizes of the layer's entries; wastedUserPercent = wastedBytes / Σ sizes of
  *   every layer but the first.
  *
- * One deliberate difference: when a whiteout names a path absent from the layers below, dive's tree
- * walk fails and the rest of that layer (in name order) is not scored. We score it the same way up to
- * that point and report the layer in `abortedLayers`, so the number is dive's and the cause is visible.
+ * When a whiteout names a path absent from the layers below, dive's tree walk fails and the rest of
+ * that layer (in name order) is not scored; the path's record is left with a smallest size of -1,
+ * which stays in Σ smallest (efficiency = (Σ smallest − 1) / Σ cumulative). We reproduce both and
+ * report the layer in `abortedLayers`, so the number is dive's and the cause is visible.
+ *
+ * Checked against dive itself (v0.13.2-0.20250516191726-d6c691947f8f, the build .ci/run pins) by
+ * test/analyze/dive-oracle.test.ts: overwrites, deletions, opaque whiteouts, a file replaced by a
+ * directory and back, hard links, a whiteout over nothing, a single layer.
  */
 
 interface DiveInfo {
@@ -111,7 +116,11 @@ export class DiveModel {
           key = path.concat(name.slice(WH.length));
           const prev = lookup(lower, key);
           if (!prev) {
-            this.aborted.push({ layer: idx, path: `/${key.join("/")}` });
+            const p = `/${key.join("/")}`;
+            // dive creates the path's record (minDiscoveredSize -1) before the failing lookup and
+            // never fills it: the -1 stays in Σ smallest (efficiency.go), so efficiency drops a hair.
+            if (!this.paths.has(p)) this.paths.set(p, { cum: 0, min: -1, count: 0 });
+            this.aborted.push({ layer: idx, path: p });
             stop = true;
             return;
           }

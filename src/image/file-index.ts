@@ -180,11 +180,15 @@ export class FileIndex {
         out.node = existing;
         return out;
       }
-      this.remove(
-        existing,
-        existing.layer === layer && !existing.implicit ? "duplicate" : "overwritten",
-        layer,
-      );
+      // A file or symlink of a lower layer replaced by a directory entry of the same path (GNU tar
+      // writes "f/" before "f/child") is the same event as a path under it replacing it.
+      const reason: WasteReason =
+        existing.layer === layer && !existing.implicit
+          ? "duplicate"
+          : existing.kind !== "dir" && kind === "dir"
+            ? "replaced-by-directory"
+            : "overwritten";
+      this.remove(existing, reason, layer);
     }
     const n = newNode(name, parent, kind, layer);
     n.mode = e.mode;

@@ -20,7 +20,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { zerodep } from "../helpers/cli.js";
-import { fixture, fixturesDir, inCI, needs } from "../helpers/env.js";
+import { fixture, fixturesDir, needs, skipNow, skipUnlessCI } from "../helpers/env.js";
 import {
   BUSYBOX,
   canMountProc,
@@ -68,14 +68,16 @@ const FIXTURES = [
   "c-glibc-new",
 ];
 const skip =
-  chrootUnavailable() ||
-  needs({ tools: ["chroot", "gcc", "musl-gcc", "mount"], fixtures: FIXTURES }) ||
-  (existsSync("/lib/ld-musl-x86_64.so.1") || inCI ? false : "MISSING: /lib/ld-musl-x86_64.so.1 (musl-tools)");
+  skipUnlessCI(chrootUnavailable()) ||
+  needs({
+    tools: ["chroot", "gcc", "musl-gcc", "mount"],
+    fixtures: FIXTURES,
+    files: ["/lib/ld-musl-x86_64.so.1"], // musl-tools
+  });
 const PY = "/usr/bin/python3";
 const LDDTREE = "/usr/bin/lddtree";
-const skipLddtree = existsSync(LDDTREE) && existsSync(PY) ? false : inCI ? false : "MISSING: lddtree";
-const skipBusybox =
-  existsSync(BUSYBOX) || inCI ? false : "MISSING: /bin/busybox (apt-get install busybox-static)";
+const skipLddtree = needs({ files: [LDDTREE, PY] }); // pax-utils, python3-pyelftools
+const skipBusybox = needs({ files: [BUSYBOX] }); // busybox-static
 const skip32 = needs({ fixtures: ["libzd32.so.1"] });
 
 // ---------------------------------------------------------------------------------------------
@@ -318,7 +320,7 @@ describe("predictions vs real runs in chroot", { skip }, () => {
     });
 
     it("c-runpath-origin runs with the ../lib layout (/proc mounted)", (t) => {
-      if (!proc) return t.skip("mount -t proc is not permitted here");
+      if (!proc) return skipNow(t, "mount -t proc is not permitted here");
       const root = glibcWith("c-runpath-origin", "/app/bin/c-runpath-origin");
       put(root, fixture("libzd.so.1"), "/app/lib/libzd.so.1");
       roots.withProc(root, () =>
@@ -327,7 +329,7 @@ describe("predictions vs real runs in chroot", { skip }, () => {
     });
 
     it("c-runpath-origin fails when moved away from ../lib (/proc mounted)", (t) => {
-      if (!proc) return t.skip("mount -t proc is not permitted here");
+      if (!proc) return skipNow(t, "mount -t proc is not permitted here");
       const root = glibcWith("c-runpath-origin", "/srv/c-runpath-origin");
       put(root, fixture("libzd.so.1"), "/app/lib/libzd.so.1");
       roots.withProc(root, () =>

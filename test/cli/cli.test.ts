@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { zerodep } from "../helpers/cli.js";
-import { fixture, fixturesDir, hasFixture, needs, run } from "../helpers/env.js";
+import { fixture, fixturesDir, hasFixture, needs, needsRoot, run } from "../helpers/env.js";
 import { assertInspectRecord } from "./schema.js";
 
 const allFixtures = hasFixture("manifest.json")
@@ -75,7 +75,7 @@ describe("zerodep inspect (CLI)", () => {
   });
 
   test("an unreadable file is one error line (run as an unprivileged user)", {
-    skip: process.getuid?.() !== 0 ? "needs root to switch user" : needs({ tools: ["setpriv"] }),
+    skip: needsRoot("root to switch user") || needs({ tools: ["setpriv"] }),
   }, () => {
     const dir = mkdtempSync(join(tmpdir(), "zd-cli-"));
     chmodSync(dir, 0o755);

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { inspectSource } from "../../src/inspect/inspect.js";
 import { BufferSource } from "../../src/io/reader.js";
-import { fixture, hasFixture, inCI } from "../helpers/env.js";
+import { fixture, hasFixture, needs } from "../helpers/env.js";
 
 /**
  * Hostile input is normal input: thousands of truncated and mutated copies of real binaries go
@@ -90,7 +90,7 @@ function setBytes(b: Uint8Array, edits: readonly (readonly [number, number])[]):
 describe("inspect on mutated real binaries", () => {
   const present = SEEDS.filter(hasFixture);
   test("seed binaries are there", {
-    skip: present.length === 0 && !inCI ? "MISSING: fixtures (run npm run fixtures)" : false,
+    skip: needs({ fixtures: SEEDS }),
   }, () => {
     assert.equal(
       present.length,
@@ -137,7 +137,7 @@ describe("named hostile cases", () => {
     patch(new DataView(b.buffer), b);
     return b;
   };
-  const skip = hasFixture("c-hardened") || inCI ? false : "MISSING: fixture c-hardened";
+  const skip = needs({ fixtures: ["c-hardened"] });
   test("e_shnum = 65535 is a clear truncation error", { skip }, async () => {
     const r = await inspectSource(
       new BufferSource(

@@ -17,12 +17,17 @@ export function loadManifest(): ManifestEntry[] {
   return JSON.parse(readFileSync(p, "utf8")) as ManifestEntry[];
 }
 
-/** Absolute paths of the ELF fixtures (manifest format "elf"), in manifest order. */
+/**
+ * Absolute paths of the ELF fixtures (manifest format "elf"), in manifest order. build.sh lists only
+ * what it built, so a listed file that is absent is a broken build and throws (never a silent gap).
+ */
 export function fixtureElfFiles(): string[] {
-  return loadManifest()
+  const files = loadManifest()
     .filter((e) => e.expect["format"] === "elf")
-    .map((e) => join(fixturesDir, e.name))
-    .filter((p) => existsSync(p));
+    .map((e) => join(fixturesDir, e.name));
+  const absent = files.filter((p) => !existsSync(p));
+  if (absent.length > 0) throw new Error(`in manifest.json but not built: ${absent.join(", ")}`);
+  return files;
 }
 
 /** The system directories whose ELF files every differential test runs over. */

@@ -52,6 +52,15 @@ describe("strip / objcopy vs stripSavings and debug sizes", {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
+  // The optional fixtures are used when built; this makes their absence a loud skip locally and a
+  // failure under CI=true, instead of a quietly smaller input list.
+  it("every optional fixture is built", { skip: needs({ fixtures: OPTIONAL }) }, () => {
+    assert.deepEqual(
+      OPTIONAL.filter((f) => !hasFixture(f)),
+      [],
+    );
+  });
+
   it("stripSavings is what strip removes, within alignment and relayout", async (t: TestContext) => {
     for (const src of inputs) {
       const name = src.split("/").pop()!;

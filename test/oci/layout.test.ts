@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -18,13 +18,13 @@ function runBytes(cmd: string, args: string[]): Buffer {
   return r.stdout;
 }
 
-const payload = existsSync("/bin/busybox")
-  ? readFileSync("/bin/busybox")
-  : Buffer.from("#!/bin/sh\necho hi\n");
+// A real multi-megabyte program (busybox-static, installed by .ci/run) as the layer payload.
+const BUSYBOX = "/bin/busybox";
 
 test("a layout from LayoutWriter is read by skopeo and umoci (the anchors)", {
-  skip: needs({ tools: ["skopeo", "umoci", "tar", "sha256sum"] }),
+  skip: needs({ tools: ["skopeo", "umoci", "tar", "sha256sum"], files: [BUSYBOX] }),
 }, async (t) => {
+  const payload = readFileSync(BUSYBOX);
   const work = mkdtempSync(join(tmpdir(), "zerodep-layout-"));
   t.after(() => rmSync(work, { recursive: true, force: true }));
   const dir = join(work, "layout");

@@ -41,15 +41,14 @@ import { deps } from "../../src/resolve/deps.js";
 import { type DepNode, type DepsResult, LibraryCache } from "../../src/resolve/resolve.js";
 import { runAsync, runBatched } from "../helpers/batch-run.js";
 import { machineElfFiles } from "../helpers/elf-corpus.js";
-import { inCI, needs } from "../helpers/env.js";
+import { needs } from "../helpers/env.js";
 import { parseReadelf, type ReadelfFacts } from "../helpers/readelf-text.js";
 
 const PY = "/usr/bin/python3";
 const LDDTREE = "/usr/bin/lddtree";
-const haveLddtree = inCI || (existsSync(LDDTREE) && existsSync(PY)); // under CI=true: fail, never skip
-const skipCorpus = needs({ tools: ["readelf", "ldconfig"] }) || (haveLddtree ? false : "MISSING: lddtree");
-const skipBuilt =
-  needs({ tools: ["readelf", "ldconfig", "gcc"] }) || (haveLddtree ? false : "MISSING: lddtree");
+const LDDTREE_FILES = [LDDTREE, PY]; // pax-utils (with python3-pyelftools)
+const skipCorpus = needs({ tools: ["readelf", "ldconfig"], files: LDDTREE_FILES });
+const skipBuilt = needs({ tools: ["readelf", "ldconfig", "gcc"], files: LDDTREE_FILES });
 
 /** lddtree without LD_LIBRARY_PATH (we resolve with none) and in the C locale. */
 function lddtreeEnv(): NodeJS.ProcessEnv {

@@ -43,7 +43,7 @@ const braced = (name: string) => `$${"{"}${name}}`;
 const TRIPLET = "/lib/x86_64-linux-gnu";
 const MUSL_LOADER = "/lib/ld-musl-x86_64.so.1";
 const skipGcc = needs({ tools: ["gcc", "readelf"] });
-const skipMusl = needs({ tools: ["musl-gcc"] }) || (existsSync(MUSL_LOADER) ? false : "MISSING: musl loader");
+const skipMusl = needs({ tools: ["musl-gcc"], files: [MUSL_LOADER] });
 
 /** A RootFs proxy that records every in-root path asked for and can deny some (EACCES). */
 class RecordingRootFs implements RootFs {

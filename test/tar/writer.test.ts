@@ -24,8 +24,8 @@ import { gzipSync } from "node:zlib";
 import { ZerodepError } from "../../src/errors.js";
 import type { TarEntry } from "../../src/tar/entry.js";
 import { encodeHeader, prepareEntries, type TarInput, writeTar } from "../../src/tar/writer.js";
-import { needs, run } from "../helpers/env.js";
-import { collect, isRoot, listWithGnuTar, MTIME, permString, TAR_ENV, tarBytes, tempDir } from "./support.js";
+import { needs, needsRoot, run } from "../helpers/env.js";
+import { collect, listWithGnuTar, MTIME, permString, TAR_ENV, tarBytes, tempDir } from "./support.js";
 
 const gnuTar = needs({ tools: ["tar"] });
 
@@ -166,7 +166,7 @@ describe("writeTar read by GNU tar", () => {
   });
 
   it("extracts (as root, -p --same-owner) with identical modes, owners, contents and link targets", {
-    skip: gnuTar || (isRoot() ? false : "needs root"),
+    skip: gnuTar || needsRoot("root (tar --same-owner)"),
   }, async (t) => {
     const { prepared, dir, file } = await writeRich(t);
     const out = join(dir, "x");
@@ -222,7 +222,7 @@ describe("writeTar read by GNU tar", () => {
 
 describe("encodeHeader", () => {
   it("writes the same ustar header bytes as GNU tar --format=ustar --numeric-owner", {
-    skip: gnuTar || (isRoot() ? false : "needs root (chown)"),
+    skip: gnuTar || needsRoot("root (chown)"),
   }, (t) => {
     const dir = tempDir(t);
     const src = join(dir, "src");

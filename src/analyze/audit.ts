@@ -188,8 +188,9 @@ function reportEntrypoint(result: AnalyzeResult, v: EntrypointVerdict): void {
   e.problems = v.problems;
   e.runnable = v.runnable;
   if (v.program === null && v.user.uid !== null) {
-    // For analyze an image without a program is worth a warning (a base image is one); check fails it.
-    e.runnable = null;
+    // Not runnable as it is (podman: "no command or entrypoint provided"), the same verdict check
+    // gives; the finding is only a warning, since a base image is meant to be built upon.
+    e.runnable = false;
     result.findings.push({ ...v.problems[0]!, severity: "warning" });
     return;
   }

@@ -147,7 +147,7 @@ function lookupProgram(
   if (program.includes("/")) {
     const abs = program.startsWith("/") ? program : `${workingDir || "/"}/${program}`;
     const r = resolvePath(fs, abs);
-    if (!r.ok) return { ok: false, problem: entrypointMissingProblem(program, env) };
+    if (!r.ok) return { ok: false, problem: entrypointMissingProblem(program, env, r.reason) };
     if (r.stat.kind === "dir" || (r.stat.mode & 0o111) === 0) {
       return {
         ok: false,
@@ -311,15 +311,26 @@ export function noEntrypointProblem(): CheckProblem {
   };
 }
 
+/** runc's stat error for each way a path can fail to resolve. */
+const STAT_ERRORS = {
+  ENOENT: "no such file or directory",
+  ENOTDIR: "not a directory",
+  ELOOP: "too many levels of symbolic links",
+} as const;
+
 /** The problem of an entrypoint whose program is not in the image, in runc's words. */
-export function entrypointMissingProblem(program: string, env: Record<string, string>): CheckProblem {
+export function entrypointMissingProblem(
+  program: string,
+  env: Record<string, string>,
+  reason: keyof typeof STAT_ERRORS = "ENOENT",
+): CheckProblem {
   const bare = !program.includes("/");
   return {
     code: "ENTRYPOINT_MISSING",
     severity: "error",
     message: bare
       ? `${program}: no executable of that name along PATH ${env["PATH"] ?? DEFAULT_PATH} in the image: the runtime fails with "executable file not found in $PATH"`
-      : `${program}: not found in the image: the runtime fails with "no such file or directory"`,
+      : `${program}: ${reason === "ENOENT" ? "not found in the image" : reason === "ELOOP" ? "a symbolic link loop in the image" : "a path through a non-directory in the image"}: the runtime fails with "${STAT_ERRORS[reason]}"`,
     fix: "copy the program into the image, or fix the path in ENTRYPOINT/CMD",
   };
 }

@@ -113,14 +113,23 @@ export async function readElf(src: ByteSource): Promise<ElfFile> {
       if (shstrndx === 0xffff) shstrndx = s0.link;
       if (phnum === 0xffff) phnum = s0.info;
     }
-    const table = await tableRange(
-      "section header table",
-      header.shoff,
-      shnum,
-      header.shentsize,
-      SHDR_SIZE[cls],
-    );
-    sections = parseSectionHeaders(table, cls, little, shnum, header.shentsize);
+    const tableEnd = header.shoff + shnum * header.shentsize;
+    if (phnum > 0 && phnum !== 0xffff && (tableEnd > src.size || header.shoff < 0)) {
+      // A program runs from its segments alone (the kernel and the loader never read sections): a
+      // section table cut off or pointing away is a damaged file to report, not one that cannot run.
+      problems.push(
+        `section header table (${shnum} entries at ${hex(header.shoff)}) extends past the end of the file (size ${src.size}): sections ignored`,
+      );
+    } else {
+      const table = await tableRange(
+        "section header table",
+        header.shoff,
+        shnum,
+        header.shentsize,
+        SHDR_SIZE[cls],
+      );
+      sections = parseSectionHeaders(table, cls, little, shnum, header.shentsize);
+    }
   }
 
   let programHeaders: ProgramHeader[] = [];
@@ -137,8 +146,19 @@ export async function readElf(src: ByteSource): Promise<ElfFile> {
     programHeaders = parseProgramHeaders(table, cls, little, phnum, header.phentsize);
   }
 
+  const unreadable = new Set<SectionHeader>();
   const sectionBytes = async (sec: SectionHeader): Promise<Uint8Array> => {
     if (sec.type === SHT.NOBITS || sec.size === 0) return new Uint8Array(0);
+    if ((sec.offset + sec.size > src.size || sec.size > MAX_TABLE) && programHeaders.length > 0) {
+      // As above: in a program, a section whose bytes are not in the file is noted and read as empty.
+      if (!unreadable.has(sec)) {
+        unreadable.add(sec);
+        problems.push(
+          `section ${sec.name || "#?"} (${sec.size} bytes at ${hex(sec.offset)}) is not within the file (size ${src.size}): read as empty`,
+        );
+      }
+      return new Uint8Array(0);
+    }
     if (sec.offset + sec.size > src.size || sec.size > MAX_TABLE) {
       throw new ParseError(
         "TRUNCATED",
@@ -203,14 +223,22 @@ export async function readElf(src: ByteSource): Promise<ElfFile> {
   const dynSeg = programHeaders.find((p) => p.type === PT.DYNAMIC);
   const dynSec = sections.find((s) => s.type === SHT.DYNAMIC);
   if (dynSeg && dynSeg.filesz > 0) {
-    if (dynSeg.offset + dynSeg.filesz > src.size) {
+    // The loader finds its dynamic array at p_vaddr in the mapped image (l_ld), not at p_offset: read
+    // it through the PT_LOAD that maps it, and only fall back on p_offset for files without one.
+    const mapped = vaddrToOffset(dynSeg.vaddr, dynSeg.filesz);
+    const off = mapped ?? dynSeg.offset;
+    if (off + dynSeg.filesz > src.size) {
       throw new ParseError(
         "TRUNCATED",
-        `${name}: truncated or corrupt: dynamic segment (${dynSeg.filesz} bytes at ${hex(dynSeg.offset)}) extends past end of file`,
-        dynSeg.offset,
+        `${name}: truncated or corrupt: dynamic segment (${dynSeg.filesz} bytes at ${hex(off)}) extends past end of file`,
+        off,
       );
     }
-    dynamic = parseDynamic(await src.read(dynSeg.offset, Math.min(dynSeg.filesz, MAX_TABLE)), cls, little);
+    if (mapped !== null && mapped !== dynSeg.offset)
+      problems.push(
+        `PT_DYNAMIC's p_offset ${hex(dynSeg.offset)} disagrees with its address (file offset ${hex(mapped)})`,
+      );
+    dynamic = parseDynamic(await src.read(off, Math.min(dynSeg.filesz, MAX_TABLE)), cls, little);
   } else if (dynSec && dynSec.size > 0) {
     dynamic = parseDynamic(await sectionBytes(dynSec), cls, little);
   }

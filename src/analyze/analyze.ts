@@ -13,7 +13,7 @@ import { auditImage } from "./audit.js";
 import { DiveModel } from "./dive-model.js";
 import { auditElf, elfAuditError } from "./elf-audit.js";
 import { buildTree } from "./tree-summary.js";
-import type { AnalyzeResult, LayerReport } from "./types.js";
+import type { AnalyzeResult, LayerReport, LayerWarningCode } from "./types.js";
 
 export interface AnalyzeOptions {
   /** How to open the reference (registry options: CA files, credentials, insecure). */
@@ -77,8 +77,8 @@ export async function analyzeSource(src: ImageSource, opts: AnalyzeOptions = {})
   const index = new FileIndex();
   const dive = new DiveModel();
   const warnings: AnalyzeResult["warnings"] = [];
-  const warn = (layer: number, path: string, message: string) => {
-    if (warnings.length < 100) warnings.push({ layer, path, message });
+  const warn = (layer: number, path: string, code: LayerWarningCode, message: string) => {
+    if (warnings.length < 100) warnings.push({ code, layer, path, message });
   };
   const history = (config.history ?? []).filter((h) => h && typeof h === "object" && !h.empty_layer);
   const layers: LayerReport[] = [];
@@ -129,7 +129,7 @@ export async function analyzeSource(src: ImageSource, opts: AnalyzeOptions = {})
       const r = await readTar(counted, async (e, body) => {
         lr.entries++;
         dive.add(e.path, e.size, e.type === "dir");
-        for (const w of e.warnings) warn(i, e.rawPath, w);
+        for (const w of e.warnings) warn(i, e.rawPath, w.code, w.message);
         if (e.type === "file") {
           lr.files++;
           lr.contentBytes += e.size;
@@ -151,12 +151,23 @@ export async function analyzeSource(src: ImageSource, opts: AnalyzeOptions = {})
           warn(
             i,
             e.rawPath,
+            "WHITEOUT_OVER_NOTHING",
             `${out.change === "opaque" ? "opaque whiteout" : "whiteout"} with nothing beneath it`,
           );
         if (out.danglingHardlink)
-          warn(i, e.rawPath, `hard link to ${JSON.stringify(e.linkname)}, which is not in the image`);
+          warn(
+            i,
+            e.rawPath,
+            "DANGLING_HARDLINK",
+            `hard link to ${JSON.stringify(e.linkname)}, which is not in the image`,
+          );
         if (out.replacedParent)
-          warn(i, e.rawPath, `parent ${out.replacedParent} was not a directory (replaced)`);
+          warn(
+            i,
+            e.rawPath,
+            "PARENT_REPLACED",
+            `parent ${out.replacedParent} was not a directory (replaced)`,
+          );
         if (e.type !== "file" || !out.node) return;
         if (e.size > 0) {
           if (largest.length < top || e.size > largest[largest.length - 1]!.size) {
@@ -167,7 +178,7 @@ export async function analyzeSource(src: ImageSource, opts: AnalyzeOptions = {})
         }
         await readBody(out.node, e.size, body);
       });
-      if (r.endOffset === 0 && lr.entries === 0) warn(i, "", "empty layer (no tar data)");
+      if (r.endOffset === 0 && lr.entries === 0) warn(i, "", "EMPTY_LAYER", "empty layer (no tar data)");
     } catch (err) {
       if (err instanceof ZerodepError)
         throw new ZerodepError(err.code, `${src.name}: layer ${i} (${desc.digest}): ${err.message}`, {

@@ -2,6 +2,7 @@ import { canAccess, type EntrypointVerdict, judgeEntrypoint, resolveUser } from 
 import { type FileIndex, nodePath } from "../image/file-index.js";
 import type { ImageRootFs } from "../image/image-root-fs.js";
 import { formatPlatform, type ResolvedImage } from "../image/select.js";
+import { HOSTILE_PATH_CODES } from "../tar/reader.js";
 import type { ElfAudit } from "./elf-audit.js";
 import type { AnalyzeResult, ElfFileReport } from "./types.js";
 
@@ -168,7 +169,7 @@ export async function auditImage(
       fix: "remove the stray whiteout (usually a deletion of a path that never existed)",
     });
   }
-  const odd = result.warnings.filter((x) => /absolute|'\.\.'|NUL/.test(x.message));
+  const odd = result.warnings.filter((x) => HOSTILE_PATH_CODES.has(x.code));
   if (odd.length > 0) {
     f.push({
       code: "HOSTILE_PATHS",

@@ -1,5 +1,6 @@
 import type { CheckProblem } from "../check/check.js";
 import type { WasteEvent, WasteReason } from "../image/file-index.js";
+import { TAR_WARNING_CODES } from "../tar/reader.js";
 import type { DiveInefficiency } from "./dive-model.js";
 import type { ElfAudit } from "./elf-audit.js";
 
@@ -129,7 +130,7 @@ export interface AnalyzeResult {
   };
   findings: Finding[];
   /** Odd layer entries (absolute or ../ paths, dangling hard links, whiteouts over nothing…), first 100. */
-  warnings: { layer: number; path: string; message: string }[];
+  warnings: { code: LayerWarningCode; layer: number; path: string; message: string }[];
   /** Only with the `tree` option (the HTML report): the final tree, aggregated for a treemap. */
   tree?: TreeNode;
 }
@@ -144,3 +145,13 @@ export interface TreeNode {
   l?: number;
   c?: TreeNode[];
 }
+
+/** Codes of analyze's layer warnings: tar's own, and the merged tree's (README "analyze warning codes"). */
+export const LAYER_WARNING_CODES = [
+  ...TAR_WARNING_CODES,
+  "WHITEOUT_OVER_NOTHING",
+  "DANGLING_HARDLINK",
+  "PARENT_REPLACED",
+  "EMPTY_LAYER",
+] as const;
+export type LayerWarningCode = (typeof LAYER_WARNING_CODES)[number];

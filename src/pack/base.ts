@@ -58,7 +58,7 @@ export async function openBase(source: ImageSource, platform: Platform): Promise
       await readTar(layerTar(source, layer), (e) => {
         // A base is copied into the new image as it is: refuse one that tries to leave the root
         // rather than pass it on (runtimes clamp such entries, but nobody meant them).
-        if (e.warnings.includes("'..' component")) {
+        if (e.warnings.some((w) => w.code === "TAR_DOTDOT_PATH")) {
           throw new ParseError(
             "UNSAFE_PATH",
             `entry ${JSON.stringify(e.rawPath)} at offset ${e.offset} climbs out of the root with '..'`,

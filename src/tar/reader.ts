@@ -1,3 +1,4 @@
+import type { Diagnostic } from "../diagnostic.js";
 import { ParseError, ZerodepError } from "../errors.js";
 import type { TarEntry, TarEntryType } from "./entry.js";
 import { ChunkReader } from "./internal/chunk-reader.js";
@@ -10,8 +11,34 @@ export interface TarReadEntry extends TarEntry {
   dataOffset: number;
   /** Raw name before normalisation. */
   rawPath: string;
-  /** Problems such as "absolute path", "'..' component", "PAX record malformed". */
-  warnings: string[];
+  /** Odd but survivable things about the entry (absolute path, '..' component, malformed PAX …). */
+  warnings: TarWarning[];
+}
+
+/** Codes of tar reading warnings (README "tar warning codes"). */
+export const TAR_WARNING_CODES = [
+  "TAR_ABSOLUTE_PATH",
+  "TAR_DOTDOT_PATH",
+  "TAR_NUL_IN_PATH",
+  "TAR_EMPTY_PATH",
+  "TAR_ROOT_ENTRY",
+  "TAR_SYMLINK_DATA",
+  "TAR_PAX_MALFORMED",
+  "TAR_HARDLINK_TARGET",
+] as const;
+export type TarWarningCode = (typeof TAR_WARNING_CODES)[number];
+export type TarWarning = Diagnostic<TarWarningCode>;
+
+/** Names that could escape a careless extractor (absolute, '..', cut at a NUL). */
+export const HOSTILE_PATH_CODES: ReadonlySet<string> = new Set<TarWarningCode>([
+  "TAR_ABSOLUTE_PATH",
+  "TAR_DOTDOT_PATH",
+  "TAR_NUL_IN_PATH",
+  "TAR_HARDLINK_TARGET",
+]);
+
+function tw(code: TarWarningCode, message: string): TarWarning {
+  return { code, severity: "warning", message };
 }
 
 /** PAX extended headers and GNU long names larger than this are refused rather than buffered. */
@@ -44,7 +71,7 @@ export async function readTar(
   let longName: string | undefined;
   let longLink: string | undefined;
   let metaStart: number | undefined;
-  let metaWarnings: string[] = [];
+  let metaWarnings: TarWarning[] = [];
   let lastPath: string | undefined;
 
   for (;;) {
@@ -157,7 +184,9 @@ export async function readTar(
       if (v === undefined) return fallback;
       const n = re.test(v) ? Math.floor(Number(v)) : Number.NaN;
       if (!Number.isSafeInteger(n)) {
-        warnings.push(`PAX record malformed: ${key}=${JSON.stringify(v.slice(0, 40))}`);
+        warnings.push(
+          tw("TAR_PAX_MALFORMED", `PAX record malformed: ${key}=${JSON.stringify(v.slice(0, 40))}`),
+        );
         return fallback;
       }
       return n;
@@ -205,7 +234,8 @@ export async function readTar(
 
     const { path, warnings: pathWarnings } = sanitizePath(rawPath);
     warnings.push(...pathWarnings);
-    if (path === "." && type !== "dir") warnings.push("entry resolves to the archive root");
+    if (path === "." && type !== "dir")
+      warnings.push(tw("TAR_ROOT_ENTRY", "entry resolves to the archive root"));
     const entry: TarReadEntry = {
       path,
       type,
@@ -221,11 +251,13 @@ export async function readTar(
     };
     if (type === "symlink") {
       entry.linkname = rawLink;
-      if (dataLen > 0) warnings.push(`symlink carries ${dataLen} bytes of data (skipped)`);
+      if (dataLen > 0)
+        warnings.push(tw("TAR_SYMLINK_DATA", `symlink carries ${dataLen} bytes of data (skipped)`));
     } else if (type === "hardlink") {
       const t = sanitizePath(rawLink);
       entry.linkname = t.path;
-      warnings.push(...t.warnings.map((w) => `hardlink target: ${w}`));
+      // The link's own name problems, under one code: the entry's path is not what is odd.
+      warnings.push(...t.warnings.map((w) => tw("TAR_HARDLINK_TARGET", `hardlink target: ${w.message}`)));
     }
 
     const contentLen = type === "file" ? dataLen : 0;
@@ -345,7 +377,7 @@ function parseNumeric(block: Uint8Array, f: Field, what: string, where: string, 
 }
 
 /** POSIX pax extended header records: "<len> <key>=<value>\n", len counting the whole record. */
-function parsePax(data: Uint8Array, warnings: string[]): Map<string, string> {
+function parsePax(data: Uint8Array, warnings: TarWarning[]): Map<string, string> {
   const out = new Map<string, string>();
   let i = 0;
   while (i < data.length) {
@@ -360,12 +392,15 @@ function parsePax(data: Uint8Array, warnings: string[]): Map<string, string> {
       i + len > data.length ||
       data[i + len - 1] !== 0x0a
     ) {
-      warnings.push(`PAX record malformed at byte ${i} of the extended header`);
+      warnings.push(tw("TAR_PAX_MALFORMED", `PAX record malformed at byte ${i} of the extended header`));
       break;
     }
     const rec = data.subarray(j + 1, i + len - 1);
     const eq = rec.indexOf(0x3d);
-    if (eq <= 0) warnings.push(`PAX record malformed at byte ${i} of the extended header (no key=value)`);
+    if (eq <= 0)
+      warnings.push(
+        tw("TAR_PAX_MALFORMED", `PAX record malformed at byte ${i} of the extended header (no key=value)`),
+      );
     else out.set(td(rec.subarray(0, eq)), td(rec.subarray(eq + 1)));
     i += len;
   }
@@ -373,22 +408,22 @@ function parsePax(data: Uint8Array, warnings: string[]): Map<string, string> {
 }
 
 /** Clamps a raw archive name to a relative path that cannot leave the extraction root. */
-function sanitizePath(raw: string): { path: string; warnings: string[] } {
-  const warnings: string[] = [];
+function sanitizePath(raw: string): { path: string; warnings: TarWarning[] } {
+  const warnings: TarWarning[] = [];
   let s = raw;
   const nul = s.indexOf("\0");
   if (nul >= 0) {
-    warnings.push("NUL in path (cut there)");
+    warnings.push(tw("TAR_NUL_IN_PATH", "NUL in path (cut there)"));
     s = s.slice(0, nul);
   }
-  if (s === "") warnings.push("empty path");
-  if (s.startsWith("/")) warnings.push("absolute path");
+  if (s === "") warnings.push(tw("TAR_EMPTY_PATH", "empty path"));
+  if (s.startsWith("/")) warnings.push(tw("TAR_ABSOLUTE_PATH", "absolute path"));
   const parts: string[] = [];
   let dotdot = false;
   for (const c of s.split("/")) {
     if (c === "" || c === ".") continue;
     if (c === "..") {
-      if (!dotdot) warnings.push("'..' component");
+      if (!dotdot) warnings.push(tw("TAR_DOTDOT_PATH", "'..' component"));
       dotdot = true;
       parts.pop();
       continue;

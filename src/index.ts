@@ -18,21 +18,36 @@ export { type GoPackageSize, type GoSizeReport, goPackageOf, goSizeByPackage } f
 export {
   ANALYZE_SCHEMA_VERSION,
   type AnalyzeResult,
+  FINDING_CODES,
   type Finding,
+  type FindingCode,
+  LAYER_WARNING_CODES,
   type LayerReport,
+  type LayerWarningCode,
   type TreeNode,
 } from "./analyze/types.js";
 export type { BinaryLayout, LayoutSection, LayoutSegment } from "./binary/layout.js";
 export {
+  CHECK_CODES,
   CHECK_SCHEMA_VERSION,
+  type CheckCode,
   type CheckOptions,
   type CheckProblem,
   type CheckResult,
   check,
   checkSource,
+  NEED_CODES,
 } from "./check/check.js";
 export { type CheckImageOptions, type CheckImageResult, checkImage } from "./check/check-image.js";
+export {
+  type EntrypointVerdict,
+  judgeEntrypoint,
+  type RuntimeConfig,
+  type RuntimeUser,
+  resolveUser,
+} from "./check/entrypoint.js";
 export { runCli } from "./cli/run.js";
+export type { Diagnostic, Severity } from "./diagnostic.js";
 export { archName } from "./elf/constants.js";
 export { type ElfFile, readElf } from "./elf/elf-file.js";
 export { type ElfHeader, isElf, parseElfHeader } from "./elf/header.js";
@@ -67,7 +82,9 @@ export {
   type GoModule,
   type Hardening,
   INSPECT_SCHEMA_VERSION,
+  INSPECT_WARNING_CODES,
   type InspectResult,
+  type InspectWarningCode,
   type Libc,
   type Linkage,
   type SectionSize,
@@ -121,4 +138,6 @@ export { RegistryImageSource } from "./registry/source.js";
 export { uploadBlob } from "./registry/upload.js";
 export { renderHtmlReport, writeHtmlReport } from "./report/html.js";
 export { type DepsOptions, deps } from "./resolve/deps.js";
+export { DEP_CODES, type DepCode, type DepProblem } from "./resolve/resolve.js";
 export { type ScanOptions, scanTrees } from "./scan/scan.js";
+export { HOSTILE_PATH_CODES, TAR_WARNING_CODES, type TarWarning, type TarWarningCode } from "./tar/reader.js";

@@ -4,7 +4,7 @@ import { elfTypeName } from "../elf/header.js";
 import { ZerodepError } from "../errors.js";
 import { classifyLinkage, sectionTable, stripSavings } from "../inspect/elf-facts.js";
 import { readGoInfo } from "../inspect/go-facts.js";
-import type { Linkage, SectionSize } from "../inspect/types.js";
+import type { Linkage, SectionSize, Warning } from "../inspect/types.js";
 import type { ByteSource } from "../io/reader.js";
 import { type GoSizeReport, goSizeByPackage } from "./go-size.js";
 
@@ -37,7 +37,7 @@ export async function auditElf(src: ByteSource): Promise<ElfAudit> {
   try {
     const elf = await readElf(src);
     const h = elf.header;
-    const warnings: { code: string; message: string; fix: string }[] = [];
+    const warnings: Warning[] = [];
     const go = await readGoInfo(src, elf.layout, warnings);
     const a: ElfAudit = {
       arch: archName(h.machine, h.class === 64, h.endian === "little"),

@@ -1,4 +1,5 @@
-import type { CheckProblem } from "../check/check.js";
+import { CHECK_CODES, type CheckProblem } from "../check/check.js";
+import type { Diagnostic } from "../diagnostic.js";
 import type { WasteEvent, WasteReason } from "../image/file-index.js";
 import { TAR_WARNING_CODES } from "../tar/reader.js";
 import type { DiveInefficiency } from "./dive-model.js";
@@ -36,14 +37,25 @@ export interface LayerReport {
   largestFiles: { path: string; size: number }[];
 }
 
-export interface Finding {
-  /** Stable code (README "analyze finding codes"). */
-  code: string;
-  severity: "error" | "warning" | "info";
-  message: string;
-  fix: string;
-  paths?: string[];
-}
+/** Codes of analyze findings (README "analyze"): its own, and every check code for the entrypoint. */
+export const FINDING_CODES = [
+  ...CHECK_CODES,
+  "ENTRYPOINT_SHELL_FORM",
+  "RUNS_AS_ROOT",
+  "UNREADABLE_FILES",
+  "SETUID_FILES",
+  "WORLD_WRITABLE",
+  "SHELL_PRESENT",
+  "PACKAGE_MANAGER_PRESENT",
+  "WASTED_BYTES",
+  "UNSTRIPPED_BINARIES",
+  "HOSTILE_PATHS",
+  "DIVE_WOULD_ABORT",
+] as const;
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+/** A finding, with the paths it concerns (first 20). */
+export type Finding = Diagnostic<FindingCode> & { fix: string; paths?: string[] };
 
 export interface ElfFileReport extends ElfAudit {
   path: string;

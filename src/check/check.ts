@@ -1,24 +1,57 @@
 import { arch as hostArch } from "node:os";
+import type { Diagnostic } from "../diagnostic.js";
 import { ParseError } from "../errors.js";
 import { inspectSource } from "../inspect/inspect.js";
 import type { InspectResult } from "../inspect/types.js";
 import { type ByteSource, FileSource } from "../io/reader.js";
 import { locationInRoot, openRoot } from "../resolve/deps.js";
-import { type DepNode, type LibraryCache, resolveDeps } from "../resolve/resolve.js";
+import { DEP_CODES, type DepNode, type LibraryCache, resolveDeps } from "../resolve/resolve.js";
 import { type RootFs, resolvePath } from "../resolve/root-fs.js";
 import { type ConfirmedNeed, confirmNeedContents } from "./need-contents.js";
-import { checkRuntimeNeeds, detectRuntimeNeeds } from "./runtime-needs.js";
+import { checkRuntimeNeeds, detectRuntimeNeeds, type NeedKind } from "./runtime-needs.js";
 
 export const CHECK_SCHEMA_VERSION = 1;
 
-export interface CheckProblem {
-  /** Stable code (README "check problem codes"). */
-  code: string;
-  /** error: it will not run. warning: a feature will fail (an error with --strict). info: may degrade. */
-  severity: "error" | "warning" | "info";
-  message: string;
-  fix: string;
-}
+/** MISSING_<NEED> for each run-time need kind (ca-certificates → MISSING_CA_CERTIFICATES). */
+export const NEED_CODES = {
+  "ca-certificates": "MISSING_CA_CERTIFICATES",
+  tzdata: "MISSING_TZDATA",
+  passwd: "MISSING_PASSWD",
+  group: "MISSING_GROUP",
+  nsswitch: "MISSING_NSSWITCH",
+  hosts: "MISSING_HOSTS",
+  "resolv-conf": "MISSING_RESOLV_CONF",
+  "nss-modules": "MISSING_NSS_MODULES",
+  gconv: "MISSING_GCONV",
+  tmp: "MISSING_TMP",
+} as const satisfies Record<NeedKind, string>;
+
+/** Codes of check problems (README "check"): deps' codes, the verdict's own, and the run-time needs'. */
+export const CHECK_CODES = [
+  ...DEP_CODES,
+  "LIBC_MISMATCH",
+  "WRONG_ARCH",
+  "WRONG_OS",
+  "NOT_AN_EXECUTABLE",
+  "NOT_EXECUTABLE",
+  "NOT_A_PROGRAM",
+  "MISSING_SCRIPT_INTERPRETER",
+  "USER_UNKNOWN",
+  "GROUP_UNKNOWN",
+  "NO_ENTRYPOINT",
+  "ENTRYPOINT_MISSING",
+  "ENTRYPOINT_NOT_EXECUTABLE",
+  "ENTRYPOINT_UNREADABLE",
+  "PLATFORM_NOT_IN_INDEX",
+  ...Object.values(NEED_CODES),
+] as const;
+export type CheckCode = (typeof CHECK_CODES)[number];
+
+/**
+ * A check problem. error: it will not run. warning: a feature will fail (an error with --strict).
+ * info: may degrade.
+ */
+export type CheckProblem = Diagnostic<CheckCode> & { fix: string };
 
 export interface CheckOptions {
   /** Host directory used as the root, or "scratch" (default "/"). */
@@ -165,7 +198,7 @@ export async function checkSource(src: ByteSource, file: string, opts: SourceOpt
       for (const n of res.needs) {
         if (n.satisfied) continue;
         p.push({
-          code: `MISSING_${n.kind.toUpperCase().replace(/-/g, "_")}`,
+          code: NEED_CODES[n.kind],
           severity: n.strength === "hard" ? "warning" : "info",
           message: n.uselessAt
             ? `${brief(n.evidence, 2)}: ${n.uselessAt} in ${fs.description}, and nothing else the program reads does`

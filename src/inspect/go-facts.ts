@@ -55,7 +55,12 @@ export async function readGoInfo(
     }
   } catch (err) {
     if (!(err instanceof ParseError)) throw err;
-    warnings.push({ code: "CORRUPT_GO_BUILDINFO", message: err.message, fix: "rebuild the binary" });
+    warnings.push({
+      code: "CORRUPT_GO_BUILDINFO",
+      severity: "warning",
+      message: err.message,
+      fix: "rebuild the binary",
+    });
   }
   const v = await goVersionFromBinary(src, layout);
   if (!v) return null;

@@ -113,6 +113,11 @@ async function inspectElf(src: ByteSource, r: InspectResult): Promise<void> {
   r.variant = await platformVariant(elf, r.arch, r.go?.settings ?? {});
   if (elf.problems.length > 0) {
     for (const p of elf.problems)
-      r.warnings.push({ code: "CORRUPT_METADATA", message: p, fix: "rebuild the binary" });
+      r.warnings.push({
+        code: "CORRUPT_METADATA",
+        severity: "warning",
+        message: p,
+        fix: "rebuild the binary",
+      });
   }
 }

@@ -1,3 +1,4 @@
+import type { Diagnostic } from "../diagnostic.js";
 /**
  * The `zerodep inspect --json` record, schemaVersion 1. This is a public contract: fields are only
  * ever added, never renamed or retyped, within a schema version. Documented in README.md.
@@ -60,13 +61,22 @@ export interface GoInfo {
   settings: Record<string, string>;
 }
 
-export interface Warning {
-  /** Stable code, e.g. INTERP_WITHOUT_NEEDED. */
-  code: string;
-  message: string;
-  /** One-line fix. */
-  fix: string;
-}
+/** Codes of inspect's deployment warnings (README "Warning codes"). */
+export const INSPECT_WARNING_CODES = [
+  "INTERP_WITHOUT_NEEDED",
+  "DYNAMIC_NEEDS_LOADER",
+  "GLIBC_TOO_NEW",
+  "EXECUTABLE_STACK",
+  "RELATIVE_RPATH",
+  "DEBUG_SHIPPED",
+  "NOT_LINUX",
+  "CORRUPT_METADATA",
+  "CORRUPT_GO_BUILDINFO",
+] as const;
+export type InspectWarningCode = (typeof INSPECT_WARNING_CODES)[number];
+
+/** A deployment warning: always severity "warning", always with a one-line fix. */
+export type Warning = Diagnostic<InspectWarningCode> & { severity: "warning"; fix: string };
 
 export interface InspectResult {
   schemaVersion: 1;

@@ -13,6 +13,7 @@ export function deploymentWarnings(r: InspectResult): Warning[] {
   if (r.os !== null && r.os !== "linux" && r.format !== "unknown") {
     w.push({
       code: "NOT_LINUX",
+      severity: "warning",
       message: `${r.os}/${r.arch} binary: it cannot run in a Linux container`,
       fix: `build for Linux (GOOS=linux GOARCH=${r.arch ?? "amd64"} for Go)`,
     });
@@ -20,6 +21,7 @@ export function deploymentWarnings(r: InspectResult): Warning[] {
   if (r.linkage === "dynamic" && r.interpreter !== null && r.needed.length === 0) {
     w.push({
       code: "INTERP_WITHOUT_NEEDED",
+      severity: "warning",
       message: `has an interpreter (${r.interpreter}) but no NEEDED libraries: it is not static, and fails in scratch with "no such file or directory"`,
       fix: isGo
         ? "drop -buildmode=pie, or link a real static PIE: -buildmode=pie -ldflags='-linkmode=external -extldflags=-static-pie' (needs cgo)"
@@ -28,6 +30,7 @@ export function deploymentWarnings(r: InspectResult): Warning[] {
   } else if (r.linkage === "dynamic") {
     w.push({
       code: "DYNAMIC_NEEDS_LOADER",
+      severity: "warning",
       message: `dynamically linked: needs ${r.interpreter ?? "a loader"}${r.needed.length ? ` and ${r.needed.join(", ")}` : ""} at run time; it will not run in scratch as it is`,
       fix: isGo
         ? "build with CGO_ENABLED=0 (or -tags netgo,osusergo), or pack with --bundle-libs"
@@ -46,6 +49,7 @@ export function deploymentWarnings(r: InspectResult): Warning[] {
         : "";
       w.push({
         code: "GLIBC_TOO_NEW",
+        severity: "warning",
         message: `needs glibc >= ${r.glibcMin}${why}: fails with "version 'GLIBC_${r.glibcMin}' not found" on ${old.join(", ")}`,
         fix: "build on (or against a sysroot of) the oldest glibc you deploy to, or link statically",
       });
@@ -58,6 +62,7 @@ export function deploymentWarnings(r: InspectResult): Warning[] {
   ) {
     w.push({
       code: "EXECUTABLE_STACK",
+      severity: "warning",
       message: "the stack is executable (no PT_GNU_STACK, or it has PF_X)",
       fix: "link with -z noexecstack (and find the object that asks for an executable stack)",
     });
@@ -66,6 +71,7 @@ export function deploymentWarnings(r: InspectResult): Warning[] {
     if (p !== "" && !p.startsWith("/") && !p.startsWith("$ORIGIN") && !p.startsWith("$" + "{ORIGIN}")) {
       w.push({
         code: "RELATIVE_RPATH",
+        severity: "warning",
         message: `search path "${p}" is relative to the working directory, not to the binary`,
         fix: "use $ORIGIN-relative or absolute paths in -rpath",
       });
@@ -81,6 +87,7 @@ export function deploymentWarnings(r: InspectResult): Warning[] {
     const pct = Math.round((100 * r.stripSavings) / r.size);
     w.push({
       code: "DEBUG_SHIPPED",
+      severity: "warning",
       message: `${(r.stripSavings / MB).toFixed(1)} MiB (${pct}%) of the file is symbols and debug info`,
       fix: isGo
         ? "build with -ldflags='-s -w' (or keep debug info in a separate artifact)"

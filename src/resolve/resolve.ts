@@ -1,3 +1,4 @@
+import type { Diagnostic } from "../diagnostic.js";
 import { EM } from "../elf/constants.js";
 import { readElf } from "../elf/elf-file.js";
 import { isElf } from "../elf/header.js";
@@ -39,13 +40,19 @@ export interface DepNode {
   children: DepNode[];
 }
 
-export interface DepProblem {
-  /** Stable code: MISSING_INTERPRETER, MISSING_LIBRARY, MISSING_SYMBOL_VERSION, INVALID_LIBRARY … */
-  code: string;
-  severity: "error" | "warning";
-  message: string;
-  fix: string;
-}
+/** Codes of deps problems (README "deps"). */
+export const DEP_CODES = [
+  "MISSING_INTERPRETER",
+  "INVALID_INTERPRETER",
+  "WRONG_ARCH_INTERPRETER",
+  "INTERPRETER_NOT_EXECUTABLE",
+  "MISSING_LIBRARY",
+  "INVALID_LIBRARY",
+  "MISSING_SYMBOL_VERSION",
+] as const;
+export type DepCode = (typeof DEP_CODES)[number];
+
+export type DepProblem = Diagnostic<DepCode> & { severity: "error" | "warning"; fix: string };
 
 export interface DepsResult {
   /** The binary, as given. */

@@ -1,17 +1,16 @@
-import { createHash } from "node:crypto";
-import { ZerodepError } from "../errors.js";
-import { FileIndex, type IndexNode, nodePath, type WasteReason } from "../image/file-index.js";
-import { ImageRootFs, LayerFileLoader } from "../image/image-root-fs.js";
-import { layerTar } from "../image/layer-stream.js";
+import { runtimeConfigOf } from "../check/entrypoint.js";
+import { getFact, setFact } from "../image/facts.js";
+import { type FileIndex, nodePath, type WasteReason } from "../image/file-index.js";
+import type { ImageRootFs } from "../image/image-root-fs.js";
+import { type ContentVisitor, indexImage, type LayerVisitor, sha256Visitor } from "../image/index-image.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
 import { formatPlatform, type ResolvedImage, resolveImage } from "../image/select.js";
 import type { ImageSource } from "../image/source.js";
 import { BufferSource } from "../io/reader.js";
 import type { Platform } from "../oci/types.js";
-import { readTar } from "../tar/reader.js";
 import { auditImage } from "./audit.js";
 import { DiveModel } from "./dive-model.js";
-import { auditElf, elfAuditError } from "./elf-audit.js";
+import { auditElf, ELF_AUDIT, elfAuditError } from "./elf-audit.js";
 import { buildTree } from "./tree-summary.js";
 import type { AnalyzeResult, LayerReport, LayerWarningCode } from "./types.js";
 
@@ -35,8 +34,6 @@ export interface AnalyzeOptions {
   onProgress?: (m: { layer: number; layers: number; compressedBytes: number }) => void;
 }
 
-/** /etc files kept in memory during the pass (passwd, group, ld.so.cache… for the audit and check). */
-const CAPTURE_ETC_MAX = 8 * 1024 * 1024;
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 
 /** What one analysis pass produces besides the report: the index and a RootFs over it. */
@@ -61,20 +58,47 @@ export async function analyze(spec: string, opts: AnalyzeOptions = {}): Promise<
 }
 
 /**
- * One streaming pass per layer (verified blob → decompress → tar headers; nothing extracted, no layer
- * buffered): the merged file tree as an index of paths, exact waste accounting, dive's metrics, and
- * per-layer facts. ELF files are recognised by their first bytes while streaming; each one is buffered
- * (up to maxElfBytes) and parsed right there, and the facts are kept only while the file stays in the
- * tree, so the audit needs no second pass. `check` of the entrypoint then reads the few files it needs
- * back from their layers (ImageRootFs).
+ * Parses every ELF file while it streams by: recognised by its first bytes, buffered (up to maxElf)
+ * and audited right there, so the audit needs no second pass; the facts stay only while the file
+ * stays in the tree.
+ */
+function elfVisitor(maxElf: number): ContentVisitor {
+  return {
+    file(node, path, size) {
+      if (size < 52) return null;
+      const parts: Uint8Array[] = [];
+      return {
+        head(b) {
+          if (!ELF_MAGIC.every((x, k) => b[k] === x)) return false;
+          if (size <= maxElf) return true;
+          setFact(
+            node,
+            ELF_AUDIT,
+            elfAuditError(`not parsed: ${size} bytes is over the ${maxElf}-byte limit`),
+          );
+          return false;
+        },
+        data: (c) => parts.push(c),
+        async end() {
+          const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+          setFact(node, ELF_AUDIT, await auditElf(new BufferSource(bytes, path)));
+        },
+      };
+    },
+  };
+}
+
+/**
+ * analyze over the one indexing pass (src/image/index-image.ts): a layer visitor keeps the per-layer
+ * report, dive's model and the odd-entry warnings; the ELF visitor (unless noAudit) the ELF facts; the
+ * hash visitor (hashContents) a sha256 per file. Waste comes from the merged tree's own accounting.
+ * `check` of the entrypoint then reads the few files it needs back from their layers.
  */
 export async function analyzeSource(src: ImageSource, opts: AnalyzeOptions = {}): Promise<AnalyzedImage> {
   const img = await resolveImage(src, { platform: opts.platform });
-  const { manifest, config } = img;
-  const maxLayerBytes = opts.maxLayerBytes ?? 16 * 1024 ** 3;
+  const { config } = img;
   const maxElf = opts.maxElfBytes ?? 512 * 1024 * 1024;
   const top = opts.top ?? 20;
-  const index = new FileIndex();
   const dive = new DiveModel();
   const warnings: AnalyzeResult["warnings"] = [];
   const warn = (layer: number, path: string, code: LayerWarningCode, message: string) => {
@@ -82,161 +106,104 @@ export async function analyzeSource(src: ImageSource, opts: AnalyzeOptions = {})
   };
   const history = (config.history ?? []).filter((h) => h && typeof h === "object" && !h.empty_layer);
   const layers: LayerReport[] = [];
+  let lr!: LayerReport;
+  let largest: { path: string; size: number }[] = [];
 
-  for (const [i, desc] of manifest.layers.entries()) {
-    const h = history[i];
-    const lr: LayerReport = {
-      index: i,
-      digest: desc.digest,
-      mediaType: desc.mediaType,
-      compressedBytes: desc.size,
-      tarBytes: 0,
-      contentBytes: 0,
-      history: h
-        ? {
-            createdBy: typeof h.created_by === "string" ? h.created_by : null,
-            created: typeof h.created === "string" ? h.created : null,
-            comment: typeof h.comment === "string" ? h.comment : null,
-          }
-        : null,
-      entries: 0,
-      files: 0,
-      dirs: 0,
-      symlinks: 0,
-      hardlinks: 0,
-      added: 0,
-      modified: 0,
-      removed: 0,
-      opaqueDirs: [],
-      removedPaths: [],
-      wastedBytes: 0,
-      largestFiles: [],
-    };
-    const largest: { path: string; size: number }[] = [];
-    const stream = layerTar(src, desc, {
-      maxUncompressedBytes: maxLayerBytes,
-      onCompressedBytes: opts.onProgress
-        ? (n) => opts.onProgress!({ layer: i, layers: manifest.layers.length, compressedBytes: n })
-        : undefined,
-    });
-    const counted = (async function* () {
-      for await (const c of stream) {
-        lr.tarBytes += c.length;
-        yield c;
+  const reports: LayerVisitor = {
+    layerStart(i, desc) {
+      const h = history[i];
+      lr = {
+        index: i,
+        digest: desc.digest,
+        mediaType: desc.mediaType,
+        compressedBytes: desc.size,
+        tarBytes: 0,
+        contentBytes: 0,
+        history: h
+          ? {
+              createdBy: typeof h.created_by === "string" ? h.created_by : null,
+              created: typeof h.created === "string" ? h.created : null,
+              comment: typeof h.comment === "string" ? h.comment : null,
+            }
+          : null,
+        entries: 0,
+        files: 0,
+        dirs: 0,
+        symlinks: 0,
+        hardlinks: 0,
+        added: 0,
+        modified: 0,
+        removed: 0,
+        opaqueDirs: [],
+        removedPaths: [],
+        wastedBytes: 0,
+        largestFiles: [],
+      };
+      largest = [];
+    },
+    entry(i, e, out) {
+      lr.entries++;
+      dive.add(e.path, e.size, e.type === "dir");
+      for (const w of e.warnings) warn(i, e.rawPath, w.code, w.message);
+      if (e.type === "file") {
+        lr.files++;
+        lr.contentBytes += e.size;
+      } else if (e.type === "dir") lr.dirs++;
+      else if (e.type === "symlink") lr.symlinks++;
+      else lr.hardlinks++;
+      if (out.change === "added") lr.added++;
+      else if (out.change === "modified") lr.modified++;
+      else if (out.change === "removed") {
+        lr.removed++;
+        const t = `/${e.path.replace(/(^|\/)\.wh\.([^/]*)$/, "$1$2")}`;
+        if (lr.removedPaths.length < 50) lr.removedPaths.push(t);
+      } else if (out.change === "opaque") {
+        if (lr.opaqueDirs.length < 50) lr.opaqueDirs.push(`/${e.path.slice(0, -".wh..wh..opq".length - 1)}`);
       }
-    })();
-    try {
-      const r = await readTar(counted, async (e, body) => {
-        lr.entries++;
-        dive.add(e.path, e.size, e.type === "dir");
-        for (const w of e.warnings) warn(i, e.rawPath, w.code, w.message);
-        if (e.type === "file") {
-          lr.files++;
-          lr.contentBytes += e.size;
-        } else if (e.type === "dir") lr.dirs++;
-        else if (e.type === "symlink") lr.symlinks++;
-        else lr.hardlinks++;
-        const out = index.apply(i, e);
-        if (out.change === "added") lr.added++;
-        else if (out.change === "modified") lr.modified++;
-        else if (out.change === "removed") {
-          lr.removed++;
-          const t = `/${e.path.replace(/(^|\/)\.wh\.([^/]*)$/, "$1$2")}`;
-          if (lr.removedPaths.length < 50) lr.removedPaths.push(t);
-        } else if (out.change === "opaque") {
-          if (lr.opaqueDirs.length < 50)
-            lr.opaqueDirs.push(`/${e.path.slice(0, -".wh..wh..opq".length - 1)}`);
-        }
-        if (out.nothingBeneath)
-          warn(
-            i,
-            e.rawPath,
-            "WHITEOUT_OVER_NOTHING",
-            `${out.change === "opaque" ? "opaque whiteout" : "whiteout"} with nothing beneath it`,
-          );
-        if (out.danglingHardlink)
-          warn(
-            i,
-            e.rawPath,
-            "DANGLING_HARDLINK",
-            `hard link to ${JSON.stringify(e.linkname)}, which is not in the image`,
-          );
-        if (out.replacedParent)
-          warn(
-            i,
-            e.rawPath,
-            "PARENT_REPLACED",
-            `parent ${out.replacedParent} was not a directory (replaced)`,
-          );
-        if (e.type !== "file" || !out.node) return;
-        if (e.size > 0) {
-          if (largest.length < top || e.size > largest[largest.length - 1]!.size) {
-            largest.push({ path: `/${e.path}`, size: e.size });
-            largest.sort((a, b) => b.size - a.size);
-            if (largest.length > top) largest.pop();
-          }
-        }
-        await readBody(out.node, e.size, body);
-      });
-      if (r.endOffset === 0 && lr.entries === 0) warn(i, "", "EMPTY_LAYER", "empty layer (no tar data)");
-    } catch (err) {
-      if (err instanceof ZerodepError)
-        throw new ZerodepError(err.code, `${src.name}: layer ${i} (${desc.digest}): ${err.message}`, {
-          cause: err,
-        });
-      throw err;
-    }
-    dive.endLayer();
-    lr.largestFiles = largest;
-    layers.push(lr);
-  }
-
-  async function readBody(node: IndexNode, size: number, body: AsyncIterable<Uint8Array>): Promise<void> {
-    const path = nodePath(node);
-    const captureEtc = path.startsWith("/etc/") && size <= CAPTURE_ETC_MAX;
-    const wantElf = !opts.noAudit && size >= 52;
-    if (!captureEtc && !wantElf && !opts.hashContents) return;
-    const hash = opts.hashContents ? createHash("sha256") : null;
-    const parts: Uint8Array[] = [];
-    let have = 0;
-    let keep: boolean | null = captureEtc ? true : null;
-    for await (const c of body) {
-      hash?.update(c);
-      if (keep !== false) {
-        parts.push(c);
-        have += c.length;
+      if (out.nothingBeneath)
+        warn(
+          i,
+          e.rawPath,
+          "WHITEOUT_OVER_NOTHING",
+          `${out.change === "opaque" ? "opaque whiteout" : "whiteout"} with nothing beneath it`,
+        );
+      if (out.danglingHardlink)
+        warn(
+          i,
+          e.rawPath,
+          "DANGLING_HARDLINK",
+          `hard link to ${JSON.stringify(e.linkname)}, which is not in the image`,
+        );
+      if (out.replacedParent)
+        warn(i, e.rawPath, "PARENT_REPLACED", `parent ${out.replacedParent} was not a directory (replaced)`);
+      if (e.type !== "file" || !out.node || e.size <= 0) return;
+      if (largest.length < top || e.size > largest[largest.length - 1]!.size) {
+        largest.push({ path: `/${e.path}`, size: e.size });
+        largest.sort((a, b) => b.size - a.size);
+        if (largest.length > top) largest.pop();
       }
-      if (keep === null && have >= 4) {
-        const head = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-        keep = wantElf && ELF_MAGIC.every((b, k) => head[k] === b);
-        if (keep && size > maxElf) {
-          node.extra = {
-            ...node.extra,
-            elf: elfAuditError(`not parsed: ${size} bytes is over the ${maxElf}-byte limit`),
-          };
-          keep = false;
-        }
-        if (!keep) {
-          parts.length = 0;
-          if (!hash) return;
-        }
-      }
-    }
-    const extra: Record<string, unknown> = { ...node.extra };
-    if (hash) extra["sha256"] = hash.digest("hex");
-    if (keep && parts.length > 0) {
-      const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-      if (captureEtc) extra["bytes"] = bytes;
-      if (wantElf && ELF_MAGIC.every((b, k) => bytes[k] === b))
-        extra["elf"] = await auditElf(new BufferSource(bytes, path));
-    }
-    node.extra = extra;
-  }
+    },
+    layerEnd(i, st) {
+      lr.tarBytes = st.tarBytes;
+      if (st.endOffset === 0 && lr.entries === 0) warn(i, "", "EMPTY_LAYER", "empty layer (no tar data)");
+      dive.endLayer();
+      lr.largestFiles = largest;
+      layers.push(lr);
+    },
+  };
+  const contentVisitors: ContentVisitor[] = [];
+  if (!opts.noAudit) contentVisitors.push(elfVisitor(maxElf));
+  if (opts.hashContents) contentVisitors.push(sha256Visitor);
+  const { index, rootFs } = await indexImage(src, img, {
+    layerVisitors: [reports],
+    contentVisitors,
+    ...(opts.maxLayerBytes !== undefined ? { maxLayerBytes: opts.maxLayerBytes } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    readBackHint: (n) => getFact(n, ELF_AUDIT) !== undefined,
+  });
 
   // Every byte a layer shipped is either in the final tree or in a waste event: contentBytes = final + wasted.
   for (const [l, b] of index.wastedByLayer.entries()) if (b && layers[l]) layers[l].wastedBytes = b;
-  const loader = new LayerFileLoader(src, manifest.layers, index, maxLayerBytes);
-  const rootFs = new ImageRootFs(index, loader, src.name);
 
   let finalBytes = 0;
   let finalFiles = 0;
@@ -262,9 +229,6 @@ export async function analyzeSource(src: ImageSource, opts: AnalyzeOptions = {})
   };
   for (const ev of index.waste) byReason[ev.reason] += ev.bytes;
   const d = dive.result();
-  const c = config.config ?? {};
-  const strList = (v: unknown): string[] | null =>
-    Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : null;
 
   const result: AnalyzeResult = {
     schemaVersion: 1,
@@ -272,13 +236,7 @@ export async function analyzeSource(src: ImageSource, opts: AnalyzeOptions = {})
     digest: img.descriptor.digest,
     platform: formatPlatform(img.platform),
     created: typeof config.created === "string" ? config.created : null,
-    config: {
-      user: typeof c.User === "string" && c.User !== "" ? c.User : null,
-      entrypoint: strList(c.Entrypoint),
-      cmd: strList(c.Cmd),
-      env: strList(c.Env) ?? [],
-      workingDir: typeof c.WorkingDir === "string" && c.WorkingDir !== "" ? c.WorkingDir : null,
-    },
+    config: runtimeConfigOf(config),
     layers,
     totals: {
       layers: layers.length,

@@ -1,9 +1,10 @@
 import { canAccess, type EntrypointVerdict, judgeEntrypoint, resolveUser } from "../check/entrypoint.js";
+import { getFact } from "../image/facts.js";
 import { type FileIndex, nodePath } from "../image/file-index.js";
 import type { ImageRootFs } from "../image/image-root-fs.js";
 import { formatPlatform, type ResolvedImage } from "../image/select.js";
 import { HOSTILE_PATH_CODES } from "../tar/reader.js";
-import type { ElfAudit } from "./elf-audit.js";
+import { ELF_AUDIT } from "./elf-audit.js";
 import type { AnalyzeResult, ElfFileReport } from "./types.js";
 
 const BIN_DIRS = new Set(["/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"]);
@@ -63,7 +64,7 @@ export async function auditImage(
     if (n.kind === "file") {
       if (n.mode & 0o4000) a.setuid.push({ path: p, mode: n.mode, uid: n.uid });
       if (n.mode & 0o2000) a.setgid.push({ path: p, mode: n.mode, gid: n.gid });
-      const elf = n.extra?.["elf"] as ElfAudit | undefined;
+      const elf = getFact(n, ELF_AUDIT);
       if (elf) {
         const r: ElfFileReport = { path: p, size: n.size, layer: n.layer, mode: n.mode, ...elf };
         a.elfFiles.push(r);

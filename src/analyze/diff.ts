@@ -1,3 +1,4 @@
+import { CONTENT_SHA256, getFact } from "../image/facts.js";
 import { type FileIndex, type IndexNode, nodePath } from "../image/file-index.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
 import type { Platform } from "../oci/types.js";
@@ -64,7 +65,7 @@ function flatten(index: FileIndex): Map<string, Flat> {
       uid: n.uid,
       gid: n.gid,
       link: n.kind === "symlink" ? n.linkname : undefined,
-      sha256: n.extra?.["sha256"],
+      sha256: getFact(n, CONTENT_SHA256),
     });
   return out;
 }

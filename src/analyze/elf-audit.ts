@@ -2,6 +2,7 @@ import { archName } from "../elf/constants.js";
 import { readElf } from "../elf/elf-file.js";
 import { elfTypeName } from "../elf/header.js";
 import { ZerodepError } from "../errors.js";
+import { factKey } from "../image/facts.js";
 import { classifyLinkage, sectionTable, stripSavings } from "../inspect/elf-facts.js";
 import { readGoInfo } from "../inspect/go-facts.js";
 import type { Linkage, SectionSize, Warning } from "../inspect/types.js";
@@ -81,3 +82,6 @@ export function elfAuditError(message: string): ElfAudit {
     error: message,
   };
 }
+
+/** ELF facts of a file, recorded by analyze's ELF visitor during the indexing pass. */
+export const ELF_AUDIT = factKey<ElfAudit>("elf-audit");

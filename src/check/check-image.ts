@@ -1,9 +1,9 @@
-import { analyzeSource } from "../analyze/analyze.js";
+import { indexImage } from "../image/index-image.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
 import { formatPlatform, parsePlatform, platformMatches, resolveImages } from "../image/select.js";
 import type { Platform } from "../oci/types.js";
 import { type CheckResult, hostPlatform } from "./check.js";
-import { judgeEntrypoint } from "./entrypoint.js";
+import { judgeEntrypoint, runtimeConfigOf } from "./entrypoint.js";
 
 export interface CheckImageOptions {
   /** The target platform: which image of an index, and what the program must run on (default: this machine's). */
@@ -73,12 +73,11 @@ export async function checkImage(spec: string, opts: CheckImageOptions = {}): Pr
         imagePlatform: null,
       };
     }
-    const a = await analyzeSource(src, {
-      platform: chosen.platform,
-      noAudit: true,
+    // The one indexing pass, with no visitor of its own: the tree and the small /etc files.
+    const a = await indexImage(src, chosen, {
       ...(opts.maxLayerBytes !== undefined ? { maxLayerBytes: opts.maxLayerBytes } : {}),
     });
-    const v = await judgeEntrypoint(a.rootFs, a.result.config, {
+    const v = await judgeEntrypoint(a.rootFs, runtimeConfigOf(chosen.config), {
       platform: formatPlatform(target),
       env: opts.env,
       strict: opts.strict === true,
@@ -97,7 +96,7 @@ export async function checkImage(spec: string, opts: CheckImageOptions = {}): Pr
       needs: c?.needs ?? [],
       deps: c?.deps ?? null,
       image: spec,
-      digest: a.result.digest,
+      digest: chosen.descriptor.digest,
       argv: v.argv,
       imagePlatform: formatPlatform(a.image.platform),
     };

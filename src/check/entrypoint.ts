@@ -1,4 +1,5 @@
 import { ZerodepError } from "../errors.js";
+import type { ImageConfig } from "../oci/types.js";
 import { type RootFs, resolvePath } from "../resolve/root-fs.js";
 import { type CheckProblem, type CheckResult, checkSource } from "./check.js";
 
@@ -16,6 +17,20 @@ export interface RuntimeConfig {
   cmd: string[] | null;
   env: string[];
   workingDir: string | null;
+}
+
+/** The runtime fields of an image config, as the runtime reads them (wrong types count as unset). */
+export function runtimeConfigOf(config: ImageConfig): RuntimeConfig {
+  const c = config.config ?? {};
+  const strList = (v: unknown): string[] | null =>
+    Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : null;
+  return {
+    user: typeof c.User === "string" && c.User !== "" ? c.User : null,
+    entrypoint: strList(c.Entrypoint),
+    cmd: strList(c.Cmd),
+    env: strList(c.Env) ?? [],
+    workingDir: typeof c.WorkingDir === "string" && c.WorkingDir !== "" ? c.WorkingDir : null,
+  };
 }
 
 /** config.User resolved against the image's own /etc/passwd and /etc/group. */

@@ -1,5 +1,6 @@
 import type { EntryKind } from "../resolve/root-fs.js";
 import type { TarReadEntry } from "../tar/reader.js";
+import type { FactKey } from "./facts.js";
 
 /** What a layer entry means for the merged tree (image-spec layer.md "Whiteouts"). */
 export type LayerChange =
@@ -72,8 +73,8 @@ export interface IndexNode {
   /** Path inside the layer tar where the bytes are (a hard link's target), without leading "/". */
   layerPath: string;
   children: Map<string, IndexNode> | null;
-  /** Per-file extras attached by the analysis (ELF facts, content hash). */
-  extra?: Record<string, unknown>;
+  /** Typed facts attached by content visitors (src/image/facts.ts); a hard link shares its target's. */
+  facts?: Map<FactKey<unknown>, unknown>;
 }
 
 export interface ApplyOutcome {
@@ -209,7 +210,8 @@ export class FileIndex {
         n.size = t.size;
         n.layerPath = t.layerPath;
         n.dataLayer = t.dataLayer;
-        if (t.extra) n.extra = t.extra;
+        if (!t.facts) t.facts = new Map();
+        n.facts = t.facts;
       }
     }
     parent.children!.set(name, n);

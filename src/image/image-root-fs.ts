@@ -3,6 +3,7 @@ import { BufferSource, type ByteSource, checkRange } from "../io/reader.js";
 import type { Descriptor } from "../oci/types.js";
 import type { EntryStat, RootFs } from "../resolve/root-fs.js";
 import { readTar } from "../tar/reader.js";
+import { CAPTURED_BYTES, getFact } from "./facts.js";
 import { type FileIndex, type IndexNode, nodePath } from "./file-index.js";
 import { layerTar } from "./layer-stream.js";
 import type { ImageSource } from "./source.js";
@@ -27,11 +28,13 @@ export class LayerFileLoader {
     private readonly layers: Descriptor[],
     private readonly index: FileIndex,
     private readonly maxLayerBytes: number,
+    /** Files worth keeping from a read-back pass besides /etc and library names (e.g. known ELF files). */
+    private readonly hint: (n: IndexNode) => boolean = () => false,
   ) {}
 
   async bytes(n: IndexNode): Promise<Uint8Array> {
-    const captured = n.extra?.["bytes"];
-    if (captured instanceof Uint8Array) return captured;
+    const captured = getFact(n, CAPTURED_BYTES);
+    if (captured) return captured;
     const key = `${n.dataLayer}\0${n.layerPath}`;
     let b = this.cache.get(key);
     if (b) return b;
@@ -55,9 +58,8 @@ export class LayerFileLoader {
     for (const n of ahead ? this.index.walk() : []) {
       if (n.kind !== "file" || n.dataLayer !== layer || n.size > MAX_READBACK) continue;
       const p = nodePath(n);
-      // ELF files the analysis recognised, or (without the audit) names the loader will ask for.
-      const likely =
-        n.extra?.["elf"] || p.startsWith("/etc/") || /(^|\/)(ld-[^/]*|[^/]*\.so(\.[^/]*)?)$/.test(p);
+      // Files the indexing pass marked (ELF files it recognised), /etc, names the loader will ask for.
+      const likely = this.hint(n) || p.startsWith("/etc/") || /(^|\/)(ld-[^/]*|[^/]*\.so(\.[^/]*)?)$/.test(p);
       if (likely && n.size <= budget) {
         wanted.add(n.layerPath);
         budget -= n.size;
@@ -125,8 +127,8 @@ export class ImageRootFs implements RootFs {
   open(path: string): ByteSource {
     const n = this.index.get(path);
     if (n?.kind !== "file") throw new IoError("ENOENT", `${this.description}:${path}: no such file`);
-    const captured = n.extra?.["bytes"];
-    if (captured instanceof Uint8Array) return new BufferSource(captured, `${this.description}:${path}`);
+    const captured = getFact(n, CAPTURED_BYTES);
+    if (captured) return new BufferSource(captured, `${this.description}:${path}`);
     return new LazyLayerSource(this.loader, n, `${this.description}:${path}`);
   }
 }

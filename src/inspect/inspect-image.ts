@@ -1,7 +1,8 @@
-import { analyzeSource } from "../analyze/analyze.js";
-import { envMapOf, findProgram } from "../check/entrypoint.js";
+import { envMapOf, findProgram, runtimeConfigOf } from "../check/entrypoint.js";
 import { ZerodepError } from "../errors.js";
+import { indexImage } from "../image/index-image.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
+import { resolveImage } from "../image/select.js";
 import type { Platform } from "../oci/types.js";
 import { resolvePath } from "../resolve/root-fs.js";
 import { inspectSource } from "./inspect.js";
@@ -24,8 +25,9 @@ export interface InspectImageOptions {
 export async function inspectImage(spec: string, opts: InspectImageOptions = {}): Promise<InspectResult[]> {
   const src = await openImage(spec, opts.image);
   try {
-    const a = await analyzeSource(src, { platform: opts.platform, noAudit: true });
-    const c = a.result.config;
+    const img = await resolveImage(src, { platform: opts.platform });
+    const a = await indexImage(src, img);
+    const c = runtimeConfigOf(img.config);
     let paths = opts.paths;
     if (!paths || paths.length === 0) {
       const program = [...(c.entrypoint ?? []), ...(c.cmd ?? [])][0];

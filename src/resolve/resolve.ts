@@ -193,6 +193,11 @@ function glibcDefaultDirs(fs: RootFs, main: ObjectInfo, cache: LibraryCache): st
   let dirs: string[];
   if (t && (isDir(fs, `/lib/${t}`) || isDir(fs, `/usr/lib/${t}`)))
     dirs = [`/lib/${t}`, `/usr/lib/${t}`, "/lib", "/usr/lib"];
+  // Debian's biarch libc6-i386 (the i386 loader of an amd64 system) is built with slibdir /lib32:
+  // its `ld.so --help` lists /lib32, /usr/lib32, /lib, /usr/lib. Proven in test/reality (an i386
+  // program with only /lib32/libc.so.6 runs).
+  else if (main.cls === 32 && main.machine === EM.I386 && (isDir(fs, "/lib32") || isDir(fs, "/usr/lib32")))
+    dirs = ["/lib32", "/usr/lib32", "/lib", "/usr/lib"];
   else if (main.cls === 64 && main.machine !== EM.AARCH64 && main.machine !== EM.RISCV)
     dirs = ["/lib64", "/usr/lib64"];
   else dirs = main.cls === 64 ? ["/lib64", "/usr/lib64", "/lib", "/usr/lib"] : ["/lib", "/usr/lib"];
@@ -412,7 +417,11 @@ export async function resolveDeps(src: ByteSource, opts: ResolveOptions): Promis
             ? `${name} (needed by ${obj.path}): ${found.invalid}`
             : isMusl
               ? `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "Error loading shared library ${name}: No such file or directory"`
-              : `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "error while loading shared libraries: ${name}: cannot open shared object file"`,
+              : found.otherClass
+                ? // glibc _dl_map_object: when only candidates of the other class were found, the
+                  // error names the class instead of ENOENT.
+                  `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "error while loading shared libraries: ${name}: wrong ELF class: ELFCLASS${main.cls === 64 ? 32 : 64}"`
+                : `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "error while loading shared libraries: ${name}: cannot open shared object file"`,
           fix: found.invalid
             ? "replace the file with a valid library"
             : `add ${name} to the image (or pack with --bundle-libs), or link it statically`,
@@ -499,11 +508,13 @@ interface Found {
   hwcaps: string[];
   /** A candidate that exists but is not a usable ELF file: the glibc loader stops there. */
   invalid?: string;
+  /** A candidate of the other ELF class was passed over (glibc's found_other_class). */
+  otherClass?: boolean;
 }
 
 type Candidate =
   | { ok: true; path: string; info: ObjectInfo }
-  | { ok: false; skip?: string; invalid?: string; path?: string; loop?: boolean };
+  | { ok: false; skip?: string; invalid?: string; path?: string; loop?: boolean; otherClass?: boolean };
 
 async function tryCandidate(
   fs: RootFs,
@@ -527,7 +538,12 @@ async function tryCandidate(
   }
   // glibc open_verify: a different class or machine is skipped and the search goes on.
   if (!sameArch(info, main))
-    return { ok: false, skip: `${describeArch(info)}, not ${describeArch(main)}`, path: r.path };
+    return {
+      ok: false,
+      skip: `${describeArch(info)}, not ${describeArch(main)}`,
+      path: r.path,
+      otherClass: info.cls !== main.cls,
+    };
   return { ok: true, path: r.path, info };
 }
 
@@ -557,6 +573,7 @@ async function searchGlibc(
       return true;
     }
     if (c.skip && !(quiet && via === "ld.so.cache")) found.skipped.push({ path: c.path!, reason: c.skip });
+    if (c.otherClass && !(quiet && via === "ld.so.cache")) found.otherClass = true;
     if (c.loop) {
       found.skipped.push({
         path,

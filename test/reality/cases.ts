@@ -30,7 +30,12 @@ export type Run =
   /** The tree as the only layer of an image (umoci new + insert + config), run by podman. */
   | { via: "umoci"; config: ImageConfig }
   /** `zerodep pack PROGRAM ARGS… [--base <tree as an umoci image>]`, run by podman. */
-  | { via: "pack"; args: string[]; base?: TreeSpec };
+  | { via: "pack"; args: string[]; base?: TreeSpec }
+  /**
+   * `podman build` of the tree (`FROM scratch`, `COPY . /`, then `lines`), saved as an oci-archive
+   * for zerodep; podman runs the built image. Slow with vfs: a handful of cases only.
+   */
+  | { via: "podman-build"; lines: string[] };
 
 export interface Case {
   id: string;
@@ -143,7 +148,10 @@ export function enumerateCases(): Case[] {
       });
     }
 
-  // C. truncated and corrupted copies, in a root where the intact binary runs.
+  // C. truncated and corrupted copies, in a root where the intact binary runs. PT_INTERP exists only
+  // in dynamically linked ones, PT_DYNAMIC also in static-pie ones (readelf -l of the probes).
+  const hasInterp = new Set(["go-probe-cgo", "c-probe", "musl-probe"]);
+  const hasDynamic = new Set([...hasInterp, "rust-probe-musl"]);
   for (const of of [
     "go-probe",
     "go-probe-sw",
@@ -155,13 +163,15 @@ export function enumerateCases(): Case[] {
     "rust-probe-musl",
   ])
     for (const mutation of MUTATIONS) {
+      if (mutation === "interp-outside" && !hasInterp.has(of)) continue;
+      if (mutation === "dynamic-outside" && !hasDynamic.has(of)) continue;
       const tree = all(HOME_BASE[of] === "musl" ? "musl" : "glibc");
-      add(treeName(tree), {
-        program: { kind: "mutant", of, mutation },
-        tree,
-        at: "/app/prog",
-        run: { via: "chroot", argv0: "/app/prog" },
-      });
+      const c = { program: { kind: "mutant", of, mutation } as Program, tree, at: "/app/prog" };
+      add(treeName(tree), { ...c, run: { via: "umoci", config: { entrypoint: ["/app/prog"] } } });
+      // chroot(1) calls execvp, which answers ENOEXEC by running the file with /bin/sh: its message
+      // for a non-ELF or foreign-machine file is about /bin/sh, not the kernel's. runc calls execve.
+      if (mutation !== "bad-magic" && mutation !== "bad-machine")
+        add(treeName(tree), { ...c, run: { via: "chroot", argv0: "/app/prog" } });
     }
 
   // D. not executable (mode 0644), by chroot and in an image.
@@ -332,6 +342,31 @@ export function enumerateCases(): Case[] {
         at: `/app/${name}`,
         run: { via: "umoci", config: { entrypoint: [`/app/${name}`], user: "65532:65532" } },
       });
+
+  // J. a few images built by podman itself from FROM scratch Containerfiles.
+  const built: { name: string; tree: TreeSpec; label: string; lines: string[] }[] = [
+    { name: "go-probe", tree: all("empty"), label: "entrypoint", lines: ['ENTRYPOINT ["/app/go-probe"]'] },
+    { name: "c-probe", tree: all("empty"), label: "entrypoint", lines: ['ENTRYPOINT ["/app/c-probe"]'] },
+    {
+      name: "c-probe",
+      tree: all("glibc"),
+      label: "user-1234",
+      lines: ['ENTRYPOINT ["/app/c-probe"]', "USER 1234"],
+    },
+    {
+      name: "go-probe",
+      tree: all("empty"),
+      label: "user-appuser",
+      lines: ['ENTRYPOINT ["/app/go-probe"]', "USER appuser"],
+    },
+  ];
+  for (const b of built)
+    add(`${treeName(b.tree)}/${b.label}`, {
+      program: { kind: "probe", name: b.name },
+      tree: b.tree,
+      at: `/app/${b.name}`,
+      run: { via: "podman-build", lines: b.lines },
+    });
 
   const seen = new Set<string>();
   for (const c of cases) {

@@ -25,9 +25,10 @@ import {
   baseTag,
   chrootRun,
   packImage,
+  podmanBuild,
   podmanCleanup,
   podmanRun,
-  RAN,
+  ranMarker,
   umociImage,
   Workspace,
 } from "./realize.js";
@@ -132,9 +133,11 @@ describe("reality matrix: verdicts vs real runs", { skip }, () => {
         rmSync(root, { recursive: true, force: true });
       }
 
+    const harness: string[] = [];
     await pool(cases, PARALLEL, async (c, i) => {
-      const root = ws.tree(c);
+      let root: string | null = null;
       try {
+        root = ws.tree(c);
         let verdict: Verdict;
         let real: Exec;
         if (c.run.via === "chroot") {
@@ -145,8 +148,12 @@ describe("reality matrix: verdicts vs real runs", { skip }, () => {
           const layout = join(base, `img${i}`);
           let image: string;
           let safetyNet: boolean | undefined;
+          let runImage: string | null = null;
           if (c.run.via === "umoci") image = await umociImage(layout, "t", root, c.run.config);
-          else {
+          else if (c.run.via === "podman-build") {
+            runImage = `localhost/zd-matrix-${i}:latest`;
+            image = await podmanBuild(state, root, c.run.lines, runImage);
+          } else {
             const packed = await packImage(
               ws,
               layout,
@@ -160,17 +167,23 @@ describe("reality matrix: verdicts vs real runs", { skip }, () => {
           verdict = await checkVerdict([image]);
           verdict.analyze = (await analyzeVerdict(image)).runnable;
           if (safetyNet !== undefined) verdict.safetyNet = safetyNet;
-          real = await podmanRun(state, image);
+          real = await podmanRun(state, runImage ?? image);
           rmSync(layout, { recursive: true, force: true });
+          rmSync(`${root}.oci.tar`, { force: true });
+          rmSync(`${root}.containerfile`, { force: true });
         }
-        const runs = real.status === 0 && !real.timedOut && real.stdout.includes(RAN);
+        const runs = real.status === 0 && !real.timedOut && real.stdout.includes(ranMarker(c.program));
         const o = { c, verdict, real, runs };
         outcomes.push(o);
         judge(o);
+      } catch (e) {
+        // A case that could not be built or judged is reported, and the others still run.
+        harness.push(`${c.id}: ${e instanceof Error ? e.message : String(e)}`);
       } finally {
-        rmSync(root, { recursive: true, force: true });
+        if (root) rmSync(root, { recursive: true, force: true });
       }
     });
+    for (const h of harness) console.log(`matrix: HARNESS ERROR ${h}`);
 
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
     const bad = new Set(disagreements.map((d) => d.id));
@@ -206,6 +219,7 @@ describe("reality matrix: verdicts vs real runs", { skip }, () => {
         1,
       ),
     );
+    assert.deepEqual(harness, [], "every case could be built and judged");
     assert.equal(outcomes.length, cases.length, "every case ran");
     // Each disagreement is listed above (and in reality-matrix-last.json); the message stays short.
     assert.equal(

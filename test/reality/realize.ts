@@ -14,8 +14,11 @@ import { type Exec, exec } from "./exec.js";
 import { mutate } from "./mutants.js";
 import { buildTree, type TreeSpec, treeName } from "./trees.js";
 
-/** The text every program of the matrix prints last when it really ran (probes and scripts). */
-export const RAN = "probe end";
+/** The text a program of the matrix prints last when it really ran. */
+export function ranMarker(p: Program): string {
+  // The build.sh fixtures are hello programs ("hello from zerodep (libzd) …").
+  return p.kind === "fixture" ? "hello from zerodep" : "probe end";
+}
 
 const SCRIPT_BODY = "echo probe start sh\necho probe end\n";
 const SCRIPTS: Record<ScriptKind, string> = {
@@ -197,6 +200,26 @@ export async function podmanRun(state: string, image: string): Promise<Exec> {
   return exec(["podman", ...PODMAN_GLOBAL(state), "run", ...flags, image], {
     timeoutMs: 90_000,
   });
+}
+
+/**
+ * `podman build` of `context` (FROM scratch, COPY . /, `lines`) tagged `name`, saved to an oci-archive
+ * that zerodep reads; returns the archive reference. podman runs the image by `name`.
+ */
+export async function podmanBuild(
+  state: string,
+  context: string,
+  lines: string[],
+  name: string,
+): Promise<string> {
+  for (const d of ["root", "runroot", "tmp"]) mkdirSync(join(state, d), { recursive: true });
+  const file = `${context}.containerfile`;
+  writeFileSync(file, ["FROM scratch", "COPY . /", ...lines, ""].join("\n"));
+  const g = PODMAN_GLOBAL(state);
+  await must(["podman", ...g, "build", "--network", "none", "-t", name, "-f", file, context]);
+  const archive = `${context}.oci.tar`;
+  await must(["podman", ...g, "save", "--format", "oci-archive", "-o", archive, name]);
+  return `oci-archive:${archive}`;
 }
 
 /** Removes the images podman copied into its storage (vfs keeps a full copy of each). */

@@ -417,11 +417,7 @@ export async function resolveDeps(src: ByteSource, opts: ResolveOptions): Promis
             ? `${name} (needed by ${obj.path}): ${found.invalid}`
             : isMusl
               ? `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "Error loading shared library ${name}: No such file or directory"`
-              : found.otherClass
-                ? // glibc _dl_map_object: when only candidates of the other class were found, the
-                  // error names the class instead of ENOENT.
-                  `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "error while loading shared libraries: ${name}: wrong ELF class: ELFCLASS${main.cls === 64 ? 32 : 64}"`
-                : `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "error while loading shared libraries: ${name}: cannot open shared object file"`,
+              : `${name} (needed by ${obj.path}) not found in ${fs.description}${skippedNote}: "error while loading shared libraries: ${name}: cannot open shared object file"`,
           fix: found.invalid
             ? "replace the file with a valid library"
             : `add ${name} to the image (or pack with --bundle-libs), or link it statically`,
@@ -508,13 +504,11 @@ interface Found {
   hwcaps: string[];
   /** A candidate that exists but is not a usable ELF file: the glibc loader stops there. */
   invalid?: string;
-  /** A candidate of the other ELF class was passed over (glibc's found_other_class). */
-  otherClass?: boolean;
 }
 
 type Candidate =
   | { ok: true; path: string; info: ObjectInfo }
-  | { ok: false; skip?: string; invalid?: string; path?: string; loop?: boolean; otherClass?: boolean };
+  | { ok: false; skip?: string; invalid?: string; path?: string; loop?: boolean };
 
 async function tryCandidate(
   fs: RootFs,
@@ -538,12 +532,7 @@ async function tryCandidate(
   }
   // glibc open_verify: a different class or machine is skipped and the search goes on.
   if (!sameArch(info, main))
-    return {
-      ok: false,
-      skip: `${describeArch(info)}, not ${describeArch(main)}`,
-      path: r.path,
-      otherClass: info.cls !== main.cls,
-    };
+    return { ok: false, skip: `${describeArch(info)}, not ${describeArch(main)}`, path: r.path };
   return { ok: true, path: r.path, info };
 }
 
@@ -573,7 +562,6 @@ async function searchGlibc(
       return true;
     }
     if (c.skip && !(quiet && via === "ld.so.cache")) found.skipped.push({ path: c.path!, reason: c.skip });
-    if (c.otherClass && !(quiet && via === "ld.so.cache")) found.otherClass = true;
     if (c.loop) {
       found.skipped.push({
         path,

@@ -10,16 +10,7 @@ import { FileSource } from "../../src/io/reader.js";
 import { type DepsResult, resolveDeps } from "../../src/resolve/resolve.js";
 import { DirRootFs } from "../../src/resolve/root-fs.js";
 import { fixture, inCI, needs } from "../helpers/env.js";
-import {
-  chrootUnavailable,
-  host,
-  installGlibc,
-  MULTIARCH,
-  place,
-  put,
-  RootSet,
-  runInRoot,
-} from "../helpers/roots.js";
+import { chrootUnavailable, host, place, put, RootSet, runInRoot } from "../helpers/roots.js";
 
 const I386_LOADER = "/lib/ld-linux.so.2";
 const I386_LIBC = "/lib32/libc.so.6";

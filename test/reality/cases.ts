@@ -136,6 +136,20 @@ export function enumerateCases(): Case[] {
         run: { via: "chroot", argv0: `/app/${name}` },
       });
 
+  // A'. the i386 probe where the only libc.so.6 for its loader is an x86-64 one.
+  for (const via of ["chroot", "umoci"] as const) {
+    const tree = all("i386-amd64-libc");
+    add(treeName(tree), {
+      program: { kind: "probe", name: "c-probe-32" },
+      tree,
+      at: "/app/c-probe-32",
+      run:
+        via === "chroot"
+          ? { via, argv0: "/app/c-probe-32" }
+          : { via, config: { entrypoint: ["/app/c-probe-32"] } },
+    });
+  }
+
   // B. each runtime file missing alone, in the root where the probe otherwise runs.
   for (const name of PROBES)
     for (const p of ALL_PARTS) {

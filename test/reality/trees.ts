@@ -14,6 +14,7 @@ export type Base =
   | "musl"
   | "i386"
   | "glibc-i386-libc"
+  | "i386-amd64-libc"
   | "busybox"
   | "busybox-glibc";
 export type Part = "ca" | "tz" | "passwd" | "group" | "hosts" | "tmp";
@@ -77,6 +78,11 @@ export function buildTree(root: string, t: TreeSpec): void {
     case "i386":
       put(root, realpathSync(I386_LOADER), I386_LOADER);
       put(root, realpathSync(I386_LIBC), I386_LIBC);
+      break;
+    case "i386-amd64-libc":
+      // The reverse: the i386 loader whose only libc.so.6 (in /lib32) is the x86-64 one.
+      put(root, realpathSync(I386_LOADER), I386_LOADER);
+      put(root, realpathSync(`${MULTIARCH}/libc.so.6`), I386_LIBC);
       break;
     case "glibc-i386-libc":
       // An x86-64 loader whose only libc.so.6 candidate is the i386 one: the loader skips it.

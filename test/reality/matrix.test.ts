@@ -21,6 +21,7 @@ import { chrootUnavailable, host } from "../helpers/roots.js";
 import { type Case, enumerateCases } from "./cases.js";
 import { type Exec, pool } from "./exec.js";
 import { buildProbes } from "./probes.js";
+import { buildTree } from "./trees.js";
 import {
   baseTag,
   chrootRun,
@@ -127,7 +128,6 @@ describe("reality matrix: verdicts vs real runs", { skip }, () => {
     for (const c of cases)
       if (c.run.via === "pack" && c.run.base && !bases.has(baseTag(c.run.base))) {
         const root = ws.fresh("baseroot");
-        const { buildTree } = await import("./trees.js");
         buildTree(root, c.run.base);
         bases.set(baseTag(c.run.base), await umociImage(join(base, "bases"), baseTag(c.run.base), root, {}));
         rmSync(root, { recursive: true, force: true });

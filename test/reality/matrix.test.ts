@@ -21,7 +21,6 @@ import { chrootUnavailable, host } from "../helpers/roots.js";
 import { type Case, enumerateCases } from "./cases.js";
 import { type Exec, pool } from "./exec.js";
 import { buildProbes } from "./probes.js";
-import { buildTree } from "./trees.js";
 import {
   baseTag,
   chrootRun,
@@ -33,6 +32,7 @@ import {
   umociImage,
   Workspace,
 } from "./realize.js";
+import { buildTree } from "./trees.js";
 import {
   analyzeVerdict,
   checkVerdict,

@@ -290,6 +290,21 @@ const C_OPENSSL = new Set([
   "SSL_CTX_set_default_verify_file",
   "SSL_CTX_set_default_verify_dir",
 ]);
+/**
+ * Local time: glibc tzset (time/tzfile.c) loads $TZ's zone from TZDIR (default /usr/share/zoneinfo)
+ * and /etc/localtime when TZ is unset; musl (src/time/__tz.c) from /usr/share/zoneinfo/,
+ * /share/zoneinfo/, /etc/zoneinfo/. A zone that is missing silently becomes UTC (the reality matrix's
+ * C probe with TZ=America/New_York): a soft need.
+ */
+const C_TZ = new Set([
+  "tzset",
+  "localtime",
+  "localtime_r",
+  "localtime64",
+  "localtime64_r",
+  "mktime",
+  "mktime64",
+]);
 /** tmpfile(3): glibc __path_search with P_tmpdir "/tmp" (TMPDIR is not consulted); musl "/tmp/tmpfile_XXXXXX". */
 const C_TMP = new Set(["tmpfile", "tmpfile64"]);
 
@@ -349,6 +364,7 @@ const FIX = {
     "iconv_open beyond the built-in charsets (ASCII, UTF-8, UCS-2/4, UTF-16/32, ISO-8859-1) loads gconv modules: add the gconv directory of the same glibc (gconv-modules(.cache) and the .so files) or set GCONV_PATH",
   goTmp: "add a /tmp directory with mode 1777 to the image, or set TMPDIR to a writable directory",
   cTmp: "add a /tmp directory with mode 1777 to the image",
+  cTz: "pack with --tzdata all (adds /usr/share/zoneinfo), or copy the zones you use there (or set TZDIR); without them local time is UTC",
 };
 
 /** Detects what `src` will look for at run time. Non-ELF inputs (and ELF without evidence) give []. */
@@ -407,6 +423,9 @@ export async function detectRuntimeNeedsReport(src: ByteSource): Promise<Runtime
   } else if (linkage === "dynamic" || linkage === "shared-library") {
     names = await dynamicImports(elf);
     source = "dynamic-imports";
+    // Rust's std is linked in statically even when libc is not: its functions (std::env::temp_dir)
+    // are only in .symtab, which rustc keeps by default.
+    if (elf.section(".symtab")) rustRules(definedFunctions(await elf.staticSymbols()), out, notes);
   } else {
     return { needs: [], notes, source: "none" };
   }
@@ -697,6 +716,21 @@ function cRules(names: Set<string>, c: CContext, out: Needs): void {
   const tmp = pick(C_TMP);
   if (tmp.length > 0)
     out.add({ kind: "tmp", evidence: ev(tmp), paths: ["/tmp"], env: [], fix: FIX.cTmp, strength: "hard" });
+  const tz = pick(C_TZ);
+  if (tz.length > 0) {
+    const dirs =
+      c.libc === "musl"
+        ? ["/usr/share/zoneinfo/", "/share/zoneinfo/", "/etc/zoneinfo/"]
+        : ["/usr/share/zoneinfo/"];
+    out.add({
+      kind: "tzdata",
+      evidence: ev(tz),
+      paths: dirs,
+      env: c.libc === "musl" ? [] : ["TZDIR"],
+      fix: FIX.cTz,
+      strength: "soft",
+    });
+  }
 }
 
 /**
@@ -707,12 +741,23 @@ function cRules(names: Set<string>, c: CContext, out: Needs): void {
 function rustRules(names: Set<string>, out: Needs, notes: string[]): void {
   let probe: string | null = null;
   let webpki = false;
+  let tempDir: string | null = null;
   for (const n of names) {
+    // std::env::temp_dir: $TMPDIR, else "/tmp" (library/std/src/sys/pal/unix/os.rs), legacy or v0 mangling.
+    if (tempDir === null && n.includes("3std3env8temp_dir")) tempDir = n;
     if (probe === null && (n.includes("rustls_native_certs") || n.includes("openssl_probe")))
       probe = n.includes("rustls_native_certs") ? "rustls_native_certs" : "openssl_probe";
     if (n.includes("webpki_roots")) webpki = true;
-    if (probe && webpki) break;
   }
+  if (tempDir)
+    out.add({
+      kind: "tmp",
+      evidence: ["Rust: std::env::temp_dir"],
+      paths: ["/tmp"],
+      env: ["TMPDIR"],
+      fix: FIX.goTmp,
+      strength: "hard",
+    });
   if (probe) {
     out.add({
       kind: "ca-certificates",

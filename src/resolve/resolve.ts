@@ -200,6 +200,11 @@ function glibcDefaultDirs(fs: RootFs, main: ObjectInfo, cache: LibraryCache): st
   let dirs: string[];
   if (t && (isDir(fs, `/lib/${t}`) || isDir(fs, `/usr/lib/${t}`)))
     dirs = [`/lib/${t}`, `/usr/lib/${t}`, "/lib", "/usr/lib"];
+  // Debian's biarch libc6-i386 (the i386 loader of an amd64 system) is built with slibdir /lib32:
+  // its `ld.so --help` lists /lib32, /usr/lib32, /lib, /usr/lib. Proven in test/reality (an i386
+  // program with only /lib32/libc.so.6 runs).
+  else if (main.cls === 32 && main.machine === EM.I386 && (isDir(fs, "/lib32") || isDir(fs, "/usr/lib32")))
+    dirs = ["/lib32", "/usr/lib32", "/lib", "/usr/lib"];
   else if (main.cls === 64 && main.machine !== EM.AARCH64 && main.machine !== EM.RISCV)
     dirs = ["/lib64", "/usr/lib64"];
   else dirs = main.cls === 64 ? ["/lib64", "/usr/lib64", "/lib", "/usr/lib"] : ["/lib", "/usr/lib"];

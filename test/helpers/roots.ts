@@ -70,6 +70,28 @@ export function dir(root: string, inRoot: string): void {
 }
 
 /**
+ * Puts the host's glibc loader and `libs` into an existing root (see RootSet.glibcRoot for the two
+ * layouts); exported so that image trees (test/reality) get exactly the roots chroot tests use.
+ */
+export function installGlibc(root: string, opts: { libs?: string[]; layout?: "debian" | "host" } = {}): void {
+  const libs = opts.libs ?? ["libc.so.6"];
+  if (opts.layout === "host") {
+    mirror(root, GLIBC_LOADER);
+    for (const l of libs) mirror(root, `${MULTIARCH}/${l}`);
+    return;
+  }
+  for (const d of [MULTIARCH, "/usr/lib/x86_64-linux-gnu", "/lib64"]) dir(root, d);
+  put(root, realpathSync(GLIBC_LOADER), `${MULTIARCH}/ld-linux-x86-64.so.2`);
+  link(root, GLIBC_LOADER, `${MULTIARCH}/ld-linux-x86-64.so.2`);
+  for (const l of libs) put(root, realpathSync(`${MULTIARCH}/${l}`), `${MULTIARCH}/${l}`);
+}
+
+/** Puts musl-tools' loader (/lib/ld-musl-x86_64.so.1 and the libc.so it links to) into a root. */
+export function installMusl(root: string): void {
+  mirror(root, MUSL_LOADER);
+}
+
+/**
  * Copies a host path into the root at the same path, keeping every symbolic link on the way as a
  * link (the host's /lib → usr/lib, /lib64/ld-linux-x86-64.so.2 → /lib/x86_64-linux-gnu/…, and the
  * files they lead to), so the root has the host's layout for that path.
@@ -136,23 +158,14 @@ export class RootSet {
    */
   glibcRoot(opts: { libs?: string[]; layout?: "debian" | "host"; name?: string } = {}): string {
     const root = this.emptyRoot(opts.name ?? "glibc");
-    const libs = opts.libs ?? ["libc.so.6"];
-    if (opts.layout === "host") {
-      mirror(root, GLIBC_LOADER);
-      for (const l of libs) mirror(root, `${MULTIARCH}/${l}`);
-      return root;
-    }
-    for (const d of [MULTIARCH, "/usr/lib/x86_64-linux-gnu", "/lib64"]) dir(root, d);
-    put(root, realpathSync(GLIBC_LOADER), `${MULTIARCH}/ld-linux-x86-64.so.2`);
-    link(root, GLIBC_LOADER, `${MULTIARCH}/ld-linux-x86-64.so.2`);
-    for (const l of libs) put(root, realpathSync(`${MULTIARCH}/${l}`), `${MULTIARCH}/${l}`);
+    installGlibc(root, opts);
     return root;
   }
 
   /** A musl root made from musl-tools: /lib/ld-musl-x86_64.so.1 and the libc.so it links to. */
   muslRoot(name = "musl"): string {
     const root = this.emptyRoot(name);
-    mirror(root, MUSL_LOADER);
+    installMusl(root);
     return root;
   }
 

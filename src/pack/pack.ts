@@ -357,8 +357,11 @@ async function imageFiles(
   if (opts.bundleLibs) files.push(...(await bundledLibraries(file, path, opts.libsRoot ?? "/", mtime)));
   const src = FileSource.open(file);
   let kinds: Set<string>;
+  let hardKinds: Set<string>;
   try {
-    kinds = new Set((await detectRuntimeNeeds(src)).map((n) => n.kind));
+    const needs = await detectRuntimeNeeds(src);
+    kinds = new Set(needs.map((n) => n.kind));
+    hardKinds = new Set(needs.filter((n) => n.strength === "hard").map((n) => n.kind));
   } finally {
     src.closeNow();
   }
@@ -375,7 +378,9 @@ async function imageFiles(
     env.push(`SSL_CERT_FILE=/${CA_IN_IMAGE}`);
   }
   const tz = opts.tzdata ?? "auto";
-  if (tz === "all" || (tz === "auto" && kinds.has("tzdata"))) {
+  // Only a hard need (Go's time.LoadLocation) brings zoneinfo by default; C's localtime is a soft
+  // need (a named TZ silently becomes UTC without it): check notes it, --tzdata all packs it.
+  if (tz === "all" || (tz === "auto" && hardKinds.has("tzdata"))) {
     const zi = `${hostRoot.replace(/\/$/, "")}/usr/share/zoneinfo`;
     if (!existsSync(zi))
       throw new ZerodepError(

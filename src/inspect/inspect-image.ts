@@ -2,6 +2,7 @@ import { analyzeSource } from "../analyze/analyze.js";
 import { envMapOf, findProgram } from "../check/entrypoint.js";
 import { ZerodepError } from "../errors.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
+import { type ImageRef, imageRefName } from "../image/reference.js";
 import type { Platform } from "../oci/types.js";
 import { resolvePath } from "../resolve/root-fs.js";
 import { inspectSource } from "./inspect.js";
@@ -21,8 +22,12 @@ export interface InspectImageOptions {
  * `path` is "IMAGE:/in/image/path". A path that is absent gives a result with `error` (like a missing
  * file), not an exception.
  */
-export async function inspectImage(spec: string, opts: InspectImageOptions = {}): Promise<InspectResult[]> {
-  const src = await openImage(spec, opts.image);
+export async function inspectImage(
+  image: string | ImageRef,
+  opts: InspectImageOptions = {},
+): Promise<InspectResult[]> {
+  const spec = imageRefName(image);
+  const src = await openImage(image, opts.image);
   try {
     const a = await analyzeSource(src, { platform: opts.platform, noAudit: true });
     const c = a.result.config;

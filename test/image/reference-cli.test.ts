@@ -7,6 +7,12 @@ import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { analyze } from "../../src/analyze/analyze.js";
+import { diffImages } from "../../src/analyze/diff.js";
+import { checkImage } from "../../src/check/check-image.js";
+import { parseImageRef } from "../../src/image/reference.js";
+import { inspectImage } from "../../src/inspect/inspect-image.js";
+import { copy } from "../../src/registry/copy.js";
 import { zerodep } from "../helpers/cli.js";
 import { fixture, needs, run } from "../helpers/env.js";
 import { startRegistry, type TestRegistry } from "../registry/registry-for-tests.js";
@@ -63,6 +69,39 @@ describe("an invalid reference creates nothing", () => {
       assert.deepEqual(listing(d), before, `${what} created something`);
     }
     assert.deepEqual(before, []);
+  });
+});
+
+describe("the library takes the parsed value as it takes the string", () => {
+  const skip = needs({ tools: ["skopeo"], fixtures: ["go-static"] });
+  test("checkImage, inspectImage, analyze, diffImages and copy: same results from the value", {
+    skip,
+    timeout: 120_000,
+  }, async () => {
+    const layout = join(work, "lib-layout");
+    const p = zerodep([
+      "pack",
+      fixture("go-static"),
+      "--out",
+      `oci:${layout}:v1`,
+      "--ca-certs",
+      "none",
+      "--tzdata",
+      "none",
+    ]);
+    assert.equal(p.code, 0, p.stderr);
+    const spec = `oci:${layout}:v1`;
+    const ref = parseImageRef(spec);
+    assert.deepEqual(await checkImage(ref), await checkImage(spec));
+    assert.deepEqual(await inspectImage(ref), await inspectImage(spec));
+    assert.deepEqual(await analyze(ref), await analyze(spec));
+    assert.equal((await diffImages(ref, spec)).changed.length, 0);
+    const out = join(work, "lib-copy.tar");
+    const r = await copy(ref, parseImageRef(`oci-archive:${out}:w`));
+    assert.equal(r.destination, `oci-archive:${out}:w`);
+    // skopeo, the anchor, reads the manifest zerodep reports back from the archive under the tag.
+    const raw = run("skopeo", ["inspect", "--raw", `oci-archive:${out}:w`]).stdout;
+    assert.equal(`sha256:${createHash("sha256").update(raw).digest("hex")}`, r.digest);
   });
 });
 

@@ -94,13 +94,13 @@ export async function copyFrom(
 
 /** A registry reference given as a string or value; a file transport is refused with `what` in the message. */
 export function registryRef(ref: string | ImageRef, what: string): RegistryRef {
-  const r = typeof ref === "string" && transportOf(ref) === "registry" ? parseImageRef(ref) : toImageRef(ref);
-  if (r.transport !== "registry")
+  // Refused on its prefix alone: "oci:x" is never read as the Docker Hub repository library/oci.
+  if ((typeof ref === "string" ? transportOf(ref) : ref.transport) !== "registry")
     throw new UsageError(
       "USAGE",
       `${what}: expected a registry reference [docker://]HOST/REPO[:TAG], got "${imageRefName(ref)}" (zerodep copy writes to files)`,
     );
-  return r;
+  return toImageRef(ref) as RegistryRef;
 }
 
 /** `zerodep push SRC REF`: a local image (layout or archive) to a registry. */

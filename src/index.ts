@@ -62,7 +62,28 @@ export { compressionOf, layerTar } from "./image/layer-stream.js";
 export { ArchiveImageSink, LayoutImageSink } from "./image/layout-sink.js";
 export { LayoutImageSource } from "./image/layout-source.js";
 export { classifyLayerPath, type MergedEntry, MergedTree } from "./image/merged-tree.js";
-export { type ImageRef, type OpenImageOptions, openImage, parseImageRef } from "./image/open.js";
+export {
+  type OpenImageOptions,
+  type OpenSinkOptions,
+  openImage,
+  openSink,
+  openSource,
+} from "./image/open.js";
+// One reference type for every medium (issue #13 item 3): parsed once, formatted canonically.
+export {
+  type DockerArchiveRef,
+  type FileImageRef,
+  formatImageRef,
+  type ImageRef,
+  isLayoutTag,
+  type OciArchiveRef,
+  type OciLayoutRef,
+  parseImageArg,
+  parseImageRef,
+  type RegistryRef,
+  type Transport,
+  transportOf,
+} from "./image/reference.js";
 export {
   formatPlatform,
   parsePlatform,
@@ -108,7 +129,7 @@ export {
   type Platform,
   sha256,
 } from "./oci/index.js";
-export { type PackOptions, type PackResult, pack } from "./pack/pack.js";
+export { type PackOptions, type PackResult, pack, parsePackOut } from "./pack/pack.js";
 export { type FetchedManifest, getManifest, putManifest } from "./registry/api.js";
 export { type Challenge, parseChallenges } from "./registry/challenge.js";
 export { RegistryClient, RegistrySession } from "./registry/client.js";
@@ -117,8 +138,10 @@ export {
   type CopyReport,
   copy,
   openImageSink,
+  parsePullOut,
   pull,
   push,
+  registryRef,
   type TransferOptions,
 } from "./registry/copy.js";
 export {

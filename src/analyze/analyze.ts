@@ -4,6 +4,7 @@ import { type FileIndex, nodePath, type WasteReason } from "../image/file-index.
 import type { ImageRootFs } from "../image/image-root-fs.js";
 import { type ContentVisitor, indexImage, type LayerVisitor, sha256Visitor } from "../image/index-image.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
+import type { ImageRef } from "../image/reference.js";
 import { formatPlatform, type ResolvedImage, resolveImage } from "../image/select.js";
 import type { ImageSource } from "../image/source.js";
 import { BufferSource } from "../io/reader.js";
@@ -48,7 +49,7 @@ export interface AnalyzedImage {
  * `zerodep analyze IMAGE`: what is in an image, what it wastes, and whether its entrypoint runs. Opens
  * the reference, analyzes one platform and closes it. See analyzeSource for the details.
  */
-export async function analyze(spec: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+export async function analyze(spec: string | ImageRef, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
   const src = await openImage(spec, opts.image);
   try {
     return (await analyzeSource(src, opts)).result;

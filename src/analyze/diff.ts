@@ -1,6 +1,7 @@
 import { CONTENT_SHA256, getFact } from "../image/facts.js";
 import { type FileIndex, type IndexNode, nodePath } from "../image/file-index.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
+import type { ImageRef } from "../image/reference.js";
 import type { Platform } from "../oci/types.js";
 import { analyzeSource } from "./analyze.js";
 
@@ -76,11 +77,11 @@ function flatten(index: FileIndex): Map<string, Flat> {
  * read in one pass per layer, as analyze does; nothing is extracted.
  */
 export async function diffImages(
-  specA: string,
-  specB: string,
+  specA: string | ImageRef,
+  specB: string | ImageRef,
   opts: { platform?: Platform | string; maxLayerBytes?: number; image?: OpenImageOptions } = {},
 ): Promise<DiffResult> {
-  const load = async (spec: string) => {
+  const load = async (spec: string | ImageRef) => {
     const src = await openImage(spec, opts.image);
     try {
       return await analyzeSource(src, { ...opts, noAudit: true, hashContents: true });

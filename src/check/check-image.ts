@@ -1,5 +1,6 @@
 import { indexImage } from "../image/index-image.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
+import { type ImageRef, imageRefName } from "../image/reference.js";
 import { formatPlatform, parsePlatform, platformMatches, resolveImages } from "../image/select.js";
 import type { Platform } from "../oci/types.js";
 import { type CheckResult, hostPlatform } from "./check.js";
@@ -37,11 +38,15 @@ export interface CheckImageResult extends CheckResult {
  * (Entrypoint, else Cmd, along the image's PATH as runc does) and judges it, its loader, libraries and
  * runtime files against the image's own tree and Env.
  */
-export async function checkImage(spec: string, opts: CheckImageOptions = {}): Promise<CheckImageResult> {
+export async function checkImage(
+  image: string | ImageRef,
+  opts: CheckImageOptions = {},
+): Promise<CheckImageResult> {
+  const spec = imageRefName(image);
   const targetText = opts.platform === undefined ? hostPlatform() : opts.platform;
   const target = typeof targetText === "string" ? parsePlatform(targetText) : targetText;
   const [tos = "linux", tarch = "amd64"] = formatPlatform(target).split("/");
-  const src = await openImage(spec, opts.image);
+  const src = await openImage(image, opts.image);
   try {
     const all = await resolveImages(src);
     const hit = all.find((r) => platformMatches(target, r.platform));

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { parseImageRef } from "../image/open.js";
+import { transportOf } from "../image/reference.js";
 
 /**
  * Whether a command-line argument of check/inspect names an image rather than a file: oci:,
@@ -8,7 +8,7 @@ import { parseImageRef } from "../image/open.js";
  * as a file name unless written docker://alpine:3, so that a typo never turns into a network request.
  */
 export function isImageArg(arg: string): boolean {
-  if (parseImageRef(arg) !== null || arg.startsWith("docker://")) return true;
+  if (transportOf(arg) !== "registry" || arg.startsWith("docker://")) return true;
   if (existsSync(arg)) return false;
   const slash = arg.indexOf("/");
   if (slash <= 0) return false;

@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ParseError } from "../errors.js";
-import { parseArchiveDest, writeDockerArchive, writeOciArchive } from "../oci/archive.js";
+import { writeDockerArchive, writeOciArchive } from "../oci/archive.js";
 import { LayoutWriter } from "../oci/layout.js";
 import type { Descriptor } from "../oci/types.js";
+import { type DockerArchiveRef, formatImageRef, type OciArchiveRef } from "./reference.js";
 import type { BlobAction, ImageSink } from "./sink.js";
 
 /** `oci:DIR[:TAG]`: blobs streamed into a LayoutWriter (atomic: nothing changes in DIR until commit). */
@@ -70,19 +71,21 @@ export class ArchiveImageSink implements ImageSink {
   private constructor(
     private readonly inner: LayoutImageSink,
     private readonly tmp: string,
-    private readonly spec: NonNullable<ReturnType<typeof parseArchiveDest>>,
+    private readonly ref: OciArchiveRef | DockerArchiveRef,
     name: string,
   ) {
     this.name = name;
   }
 
-  static async open(spec: string): Promise<ArchiveImageSink> {
-    const a = parseArchiveDest(spec)!;
-    const file = resolve(a.file);
+  static async open(
+    ref: OciArchiveRef | DockerArchiveRef,
+    name = formatImageRef(ref),
+  ): Promise<ArchiveImageSink> {
+    const file = resolve(ref.file);
     const tmp = await mkdtemp(join(dirname(file), `.${basename(file)}.zerodep-tmp-`));
-    const tag = a.kind === "oci-archive" ? (a.tag ?? undefined) : undefined;
+    const tag = ref.transport === "oci-archive" ? ref.tag : undefined;
     const inner = await LayoutImageSink.open(join(tmp, "layout"), tag);
-    return new ArchiveImageSink(inner, tmp, a, spec);
+    return new ArchiveImageSink(inner, tmp, ref, name);
   }
 
   putBlob(...args: Parameters<ImageSink["putBlob"]>): Promise<BlobAction> {
@@ -95,14 +98,10 @@ export class ArchiveImageSink implements ImageSink {
     try {
       await this.inner.commit(top);
       const dir = join(this.tmp, "layout");
-      if (this.spec.kind === "oci-archive") {
-        await writeOciArchive(dir, this.spec.file, this.spec.tag ? { tag: this.spec.tag } : {});
+      if (this.ref.transport === "oci-archive") {
+        await writeOciArchive(dir, this.ref.file, this.ref.tag ? { tag: this.ref.tag } : {});
       } else {
-        await writeDockerArchive(
-          dir,
-          this.spec.file,
-          this.spec.repoTag ? { repoTag: this.spec.repoTag } : {},
-        );
+        await writeDockerArchive(dir, this.ref.file, this.ref.repoTag ? { repoTag: this.ref.repoTag } : {});
       }
     } finally {
       await rm(this.tmp, { recursive: true, force: true });

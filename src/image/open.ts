@@ -1,74 +1,74 @@
-import { UsageError, ZerodepError } from "../errors.js";
-import { parseArchiveDest } from "../oci/archive.js";
 import { RegistrySession } from "../registry/client.js";
 import type { RegistryOptions } from "../registry/options.js";
-import { parseReference } from "../registry/reference.js";
+import { RegistryImageSink } from "../registry/sink.js";
 import { RegistryImageSource } from "../registry/source.js";
 import { ArchiveImageSource } from "./archive-source.js";
+import { ArchiveImageSink, LayoutImageSink } from "./layout-sink.js";
 import { LayoutImageSource } from "./layout-source.js";
+import { formatImageRef, type ImageRef, imageRefName, parseImageArg, toImageRef } from "./reference.js";
+import type { ImageSink } from "./sink.js";
 import type { ImageSource } from "./source.js";
-
-const OCI_REF_RE = /^oci:(.+?)(?::([A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?$/;
-
-/** A parsed image reference: one of the media zerodep reads images from. */
-export type ImageRef =
-  | { transport: "oci"; dir: string; tag: string | undefined }
-  | { transport: "oci-archive"; file: string; tag: string | null }
-  | { transport: "docker-archive"; file: string; repoTag: string | null };
-
-/**
- * Parses `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:REPO:TAG]`. Returns null for
- * anything else (registry references are parsed by src/registry).
- */
-export function parseImageRef(spec: string): ImageRef | null {
-  if (spec.startsWith("oci:")) {
-    const m = OCI_REF_RE.exec(spec);
-    return m ? { transport: "oci", dir: m[1]!, tag: m[2] } : null;
-  }
-  const a = parseArchiveDest(spec);
-  if (a?.kind === "oci-archive") return { transport: "oci-archive", file: a.file, tag: a.tag };
-  if (a?.kind === "docker-archive") return { transport: "docker-archive", file: a.file, repoTag: a.repoTag };
-  return null;
-}
 
 export interface OpenImageOptions {
   /** How registries are reached (credentials, --ca-file, --insecure, timeouts). */
   registry?: RegistryOptions;
   /** Share clients (tokens, connections) with other operations; closing the source leaves it open. */
   session?: RegistrySession;
+  /** How the image is named in results and messages (default: the canonical form of the reference). */
+  name?: string;
+}
+
+/** Opens an image for reading, whatever medium the reference names: the one place a transport is dispatched for reads. */
+export async function openSource(ref: ImageRef, opts: OpenImageOptions = {}): Promise<ImageSource> {
+  const name = opts.name ?? formatImageRef(ref);
+  switch (ref.transport) {
+    case "oci":
+      return LayoutImageSource.open(ref.dir, ref.tag, name);
+    case "oci-archive":
+      return ArchiveImageSource.open("oci-archive", ref.file, ref.tag ?? null, name);
+    case "docker-archive":
+      return ArchiveImageSource.open("docker-archive", ref.file, ref.repoTag ?? null, name);
+    case "registry": {
+      const r = ref.reference;
+      const session = opts.session ?? new RegistrySession(opts.registry);
+      return new RegistryImageSource(session.client(r.registry, r.apiHost), r, {
+        name,
+        ...(opts.session ? {} : { onClose: () => session.close() }),
+      });
+    }
+  }
+}
+
+export interface OpenSinkOptions {
+  /** Clients for a registry destination (shared with the source of a copy, so tokens are reused). */
+  session: RegistrySession;
+  /** How the destination is named in results (default: the canonical form of the reference). */
+  name?: string;
 }
 
 /**
- * Opens an image for reading: oci:, oci-archive:, docker-archive:, or else a registry reference
- * ([docker://]HOST/REPO[:TAG][@DIGEST], Docker's normalisation). UsageError IMAGE_REF_INVALID for a
- * reference no medium understands.
+ * Opens a destination, whatever medium the reference names. Files are written atomically at commit;
+ * opening creates only a staging directory (beside an archive, or inside the layout's own directory).
  */
-export async function openImage(spec: string, opts: OpenImageOptions = {}): Promise<ImageSource> {
-  const ref = parseImageRef(spec);
-  if (!ref) {
-    let r: ReturnType<typeof parseReference>;
-    try {
-      r = parseReference(spec);
-    } catch (e) {
-      throw new UsageError(
-        "IMAGE_REF_INVALID",
-        `"${spec}": expected oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG] or a registry reference HOST/REPO[:TAG] (${e instanceof ZerodepError ? e.message.replace(/^"[^"]*": /, "") : String(e)})`,
-        { cause: e },
-      );
-    }
-    const session = opts.session ?? new RegistrySession(opts.registry);
-    const src = new RegistryImageSource(session.client(r.registry, r.apiHost), r, {
-      name: spec,
-      ...(opts.session ? {} : { onClose: () => session.close() }),
-    });
-    return src;
-  }
+export async function openSink(ref: ImageRef, opts: OpenSinkOptions): Promise<ImageSink> {
+  const name = opts.name ?? formatImageRef(ref);
   switch (ref.transport) {
     case "oci":
-      return LayoutImageSource.open(ref.dir, ref.tag, spec);
+      return LayoutImageSink.open(ref.dir, ref.tag, name);
     case "oci-archive":
-      return ArchiveImageSource.open("oci-archive", ref.file, ref.tag, spec);
     case "docker-archive":
-      return ArchiveImageSource.open("docker-archive", ref.file, ref.repoTag, spec);
+      return ArchiveImageSink.open(ref, name);
+    case "registry": {
+      const r = ref.reference;
+      return new RegistryImageSink(opts.session.client(r.registry, r.apiHost), r);
+    }
   }
+}
+
+/**
+ * Opens an image for reading from a string (parsed here, once: UsageError IMAGE_REF_INVALID for a
+ * reference no medium understands, named as given) or from a parsed reference.
+ */
+export function openImage(spec: string | ImageRef, opts: OpenImageOptions = {}): Promise<ImageSource> {
+  return openSource(toImageRef(spec, parseImageArg), { name: imageRefName(spec), ...opts });
 }

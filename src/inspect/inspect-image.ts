@@ -2,6 +2,7 @@ import { envMapOf, findProgram, runtimeConfigOf } from "../check/entrypoint.js";
 import { ZerodepError } from "../errors.js";
 import { indexImage } from "../image/index-image.js";
 import { type OpenImageOptions, openImage } from "../image/open.js";
+import { type ImageRef, imageRefName } from "../image/reference.js";
 import { resolveImage } from "../image/select.js";
 import type { Platform } from "../oci/types.js";
 import { resolvePath } from "../resolve/root-fs.js";
@@ -22,8 +23,12 @@ export interface InspectImageOptions {
  * `path` is "IMAGE:/in/image/path". A path that is absent gives a result with `error` (like a missing
  * file), not an exception.
  */
-export async function inspectImage(spec: string, opts: InspectImageOptions = {}): Promise<InspectResult[]> {
-  const src = await openImage(spec, opts.image);
+export async function inspectImage(
+  image: string | ImageRef,
+  opts: InspectImageOptions = {},
+): Promise<InspectResult[]> {
+  const spec = imageRefName(image);
+  const src = await openImage(image, opts.image);
   try {
     const img = await resolveImage(src, { platform: opts.platform });
     const a = await indexImage(src, img);

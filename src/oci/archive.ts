@@ -227,14 +227,13 @@ const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:
 const TAG = "[\\w][\\w.-]{0,127}";
 const NAME = `(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
 /** REPO[:TAG], anchored; group 1 the name, group 2 the tag. */
-const REPO_TAG_RE = new RegExp(`^(${NAME})(?::(${TAG}))?$`);
+export const REPO_TAG_RE = new RegExp(`^(${NAME})(?::(${TAG}))?$`);
 /** REPO:TAG (tag required) with capitals allowed: looks like a reference, to report rather than take as a file name. */
-const REPO_TAG_ANY_CASE_RE = new RegExp(`^${NAME}:${TAG}$`, "i");
+export const REPO_TAG_ANY_CASE_RE = new RegExp(`^${NAME}:${TAG}$`, "i");
 const REPO_TAG_LOOSE_RE = new RegExp(`^(${NAME})(?::(${TAG}))?$`, "i");
-const OCI_TAG_RE = new RegExp(`^${TAG}$`);
 
 /** Checks and completes "repo[:tag]" to "repo:tag" (":latest" when no tag). UsageError when invalid. */
-function normalizeRepoTag(repoTag: string): { repo: string; tag: string; full: string } {
+export function normalizeRepoTag(repoTag: string): { repo: string; tag: string; full: string } {
   const m = REPO_TAG_LOOSE_RE.exec(repoTag);
   if (!m) {
     throw new UsageError(
@@ -397,58 +396,4 @@ export async function writeDockerArchive(
     inputs.push(jsonEntry("repositories", { [ref.repo]: { [ref.tag]: hexOf(top.digest) } }, mtime));
   }
   await writeTarAtomically(file, inputs, mtime);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Destinations
-
-/**
- * Parses "oci-archive:FILE[:TAG]" and "docker-archive:FILE[:REPO:TAG]" destinations. Returns null for
- * anything else (other transports, an empty FILE).
- *
- * FILE may contain ':'. The suffix is split off only when it looks like what it should be:
- * - oci-archive: the part after the LAST ':' is a tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127}: no '/'), so
- *   "oci-archive:/srv/a:b/img.tar" is all FILE, "oci-archive:img.tar:v1" is FILE img.tar, tag v1
- *   (the same rule as oci:DIR[:TAG]).
- * - docker-archive: the split is at the FIRST ':' after which the rest is a valid REPO:TAG (the
- *   distribution/reference grammar; a registry port is allowed: "img.tar:localhost:5000/app:v1").
- *   "/srv/x:y/img.tar:app:v1" is FILE "/srv/x:y/img.tar", "app:v1". A REPO without TAG gets ":latest"
- *   (as with docker and skopeo) but is recognised only when it is a plain name without '/' or '.'
- *   ("img.tar:app"), so "/srv/x:y/img.tar" and "/srv/backup:2024.tar" stay whole file names.
- * - A trailing ':' means "no tag": "oci-archive:/srv/backup:v2:" is FILE "/srv/backup:v2", no tag.
- * A suffix that is a reference except for capital letters in the repository is a UsageError, not a
- * file name (docker and podman only accept lower-case repositories).
- */
-export function parseArchiveDest(
-  dest: string,
-):
-  | { kind: "oci-archive"; file: string; tag: string | null }
-  | { kind: "docker-archive"; file: string; repoTag: string | null }
-  | null {
-  if (dest.startsWith("oci-archive:")) {
-    const rest = dest.slice("oci-archive:".length);
-    if (rest.endsWith(":"))
-      return rest.length > 1 ? { kind: "oci-archive", file: rest.slice(0, -1), tag: null } : null;
-    const at = rest.lastIndexOf(":");
-    if (at > 0 && OCI_TAG_RE.test(rest.slice(at + 1))) {
-      return { kind: "oci-archive", file: rest.slice(0, at), tag: rest.slice(at + 1) };
-    }
-    return rest === "" ? null : { kind: "oci-archive", file: rest, tag: null };
-  }
-  if (dest.startsWith("docker-archive:")) {
-    const rest = dest.slice("docker-archive:".length);
-    if (rest.endsWith(":"))
-      return rest.length > 1 ? { kind: "docker-archive", file: rest.slice(0, -1), repoTag: null } : null;
-    for (let at = rest.indexOf(":", 1); at > 0; at = rest.indexOf(":", at + 1)) {
-      const suffix = rest.slice(at + 1);
-      // normalizeRepoTag throws for the capitals the second pattern lets through.
-      const m = REPO_TAG_RE.exec(suffix);
-      const plain = m !== null && (m[2] !== undefined || /^[a-z0-9_-]+$/.test(suffix));
-      if (plain || REPO_TAG_ANY_CASE_RE.test(suffix)) {
-        return { kind: "docker-archive", file: rest.slice(0, at), repoTag: normalizeRepoTag(suffix).full };
-      }
-    }
-    return rest === "" ? null : { kind: "docker-archive", file: rest, repoTag: null };
-  }
-  return null;
 }

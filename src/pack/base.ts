@@ -3,6 +3,7 @@ import { FileIndex } from "../image/file-index.js";
 import { ImageRootFs, LayerFileLoader } from "../image/image-root-fs.js";
 import { layerTar } from "../image/layer-stream.js";
 import { openImage } from "../image/open.js";
+import type { ImageRef } from "../image/reference.js";
 import { resolveImage } from "../image/select.js";
 import type { ImageSource } from "../image/source.js";
 import { familyOf, type MediaFamily } from "../oci/media-types.js";
@@ -24,8 +25,12 @@ export interface BaseImage {
 const MAX_LAYER_BYTES = 64 * 1024 ** 3;
 
 /** Opens the base image source (`oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:REPO:TAG]`, or a registry reference). */
-export function openBaseSource(spec: string, registry?: RegistryOptions): Promise<ImageSource> {
-  return openImage(spec, registry ? { registry } : {});
+export function openBaseSource(
+  spec: string | ImageRef,
+  registry?: RegistryOptions,
+  name?: string,
+): Promise<ImageSource> {
+  return openImage(spec, { ...(registry ? { registry } : {}), ...(name !== undefined ? { name } : {}) });
 }
 
 /**

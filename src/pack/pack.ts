@@ -7,10 +7,19 @@ import { createGzip } from "node:zlib";
 import { judgeEntrypoint } from "../check/entrypoint.js";
 import { detectRuntimeNeeds } from "../check/runtime-needs.js";
 import { UsageError, ZerodepError } from "../errors.js";
+import {
+  type FileImageRef,
+  type ImageRef,
+  imageRefName,
+  parseImageArg,
+  parseImageRef,
+  toImageRef,
+  transportOf,
+} from "../image/reference.js";
 import { inspectFile } from "../inspect/inspect.js";
 import type { InspectResult } from "../inspect/types.js";
 import { FileSource } from "../io/reader.js";
-import { parseArchiveDest, writeDockerArchive, writeOciArchive } from "../oci/archive.js";
+import { writeDockerArchive, writeOciArchive } from "../oci/archive.js";
 import { type Digest, DigestingStream } from "../oci/digest.js";
 import { LayoutWriter } from "../oci/layout.js";
 import { MediaType } from "../oci/media-types.js";
@@ -27,8 +36,8 @@ import { TreeRootFs } from "./tree-root-fs.js";
 export interface PackOptions {
   /** Binaries on the host: one per platform (several make a multi-arch index). */
   binaries: string[];
-  /** Destination: "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]" or "docker-archive:FILE[:REPO:TAG]". */
-  out: string;
+  /** Destination: "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]" or "docker-archive:FILE[:REPO:TAG]", as a string or parsed (parsePackOut). */
+  out: string | FileImageRef;
   /** CA bundle: auto (the host bundle when the binary needs one), a host file, or none. */
   caCerts?: "auto" | "none" | string;
   /** zoneinfo: auto (when needed, without right/), all, or none. */
@@ -63,7 +72,7 @@ export interface PackOptions {
   /** Called while a layer is written with the uncompressed bytes done so far and the expected total. */
   onProgress?: (p: { platform: string; done: number; total: number }) => void;
   /** Base image "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]" or "docker-archive:FILE[:REPO:TAG]": its layers are kept, its config merged, its media-type family kept. */
-  base?: string;
+  base?: string | ImageRef;
   /** How a registry --base is reached (credentials, CA files, --insecure). */
   registry?: RegistryOptions;
   /** gzip level (default 6, as gzip(1)). */
@@ -93,11 +102,20 @@ export interface PackResult {
 const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const CA_IN_IMAGE = "etc/ssl/certs/ca-certificates.crt";
 
-/** Parses "oci:DIR[:TAG]". */
-export function parseOciDest(out: string): { dir: string; tag: string | null } {
-  const m = /^oci:(.+?)(?::([A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?$/.exec(out);
-  if (!m) throw new UsageError("USAGE", `--out: expected oci:DIR[:TAG], got "${out}"`);
-  return { dir: m[1]!, tag: m[2] ?? null };
+/**
+ * Parses a pack destination (--out): oci:, oci-archive: or docker-archive:, validated completely before
+ * anything is written (an invalid tag is a UsageError, not a directory name).
+ */
+export function parsePackOut(out: string): FileImageRef {
+  if (transportOf(out) === "registry")
+    throw new UsageError("USAGE", `--out: expected oci:DIR[:TAG], got "${out}"`);
+  return parseImageRef(out) as FileImageRef;
+}
+
+/** --base, parsed up front, with the name it is shown under (the caller's spelling when given as a string). */
+interface NamedBase {
+  ref: ImageRef;
+  name: string;
 }
 
 /** A binary's name without an arch suffix ("app-linux-arm64" → "app"), for the default path. */
@@ -115,11 +133,19 @@ export function appName(file: string): string {
  */
 export async function pack(opts: PackOptions): Promise<PackResult> {
   if (opts.binaries.length === 0) throw new UsageError("USAGE", "pack: no BINARY given");
-  const archive = parseArchiveDest(opts.out);
-  if (!archive) return packToLayout(opts, parseOciDest(opts.out));
+  // References are parsed (validated) here, before anything is inspected or written.
+  const out = typeof opts.out === "string" ? parsePackOut(opts.out) : opts.out;
+  const outName = imageRefName(opts.out);
+  const base: NamedBase | undefined =
+    opts.base === undefined
+      ? undefined
+      : { ref: toImageRef(opts.base, parseImageArg), name: imageRefName(opts.base) };
+  if (out.transport === "oci")
+    return packToLayout(opts, { dir: out.dir, tag: out.tag ?? null }, outName, base);
+  const archive = out;
   // Archives: the layout is built in a temporary directory beside the file, then written as one tar
   // (atomically, by the archive writer) and the directory removed.
-  if (archive.kind === "docker-archive" && opts.binaries.length > 1) {
+  if (archive.transport === "docker-archive" && opts.binaries.length > 1) {
     throw new UsageError(
       "USAGE",
       "docker-archive holds one platform: pack one binary, or use oci: / oci-archive: for an index",
@@ -129,10 +155,10 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     join(dirname(resolve(archive.file)), `.${basename(archive.file)}.zerodep-layout-`),
   );
   try {
-    const tag = archive.kind === "oci-archive" ? archive.tag : null;
-    const r = await packToLayout(opts, { dir: join(tmp, "layout"), tag: tag ?? "latest" });
+    const tag = archive.transport === "oci-archive" ? (archive.tag ?? null) : null;
+    const r = await packToLayout(opts, { dir: join(tmp, "layout"), tag: tag ?? "latest" }, outName, base);
     const mtime = opts.sourceDateEpoch ?? 0;
-    if (archive.kind === "oci-archive")
+    if (archive.transport === "oci-archive")
       await writeOciArchive(join(tmp, "layout"), archive.file, { tag: tag ?? "latest", mtime });
     else
       await writeDockerArchive(join(tmp, "layout"), archive.file, {
@@ -140,7 +166,11 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
         repoTag: archive.repoTag ?? undefined,
         mtime,
       });
-    return { ...r, out: opts.out, tag: archive.kind === "oci-archive" ? archive.tag : archive.repoTag };
+    return {
+      ...r,
+      out: outName,
+      tag: (archive.transport === "oci-archive" ? archive.tag : archive.repoTag) ?? null,
+    };
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
@@ -149,6 +179,8 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
 async function packToLayout(
   opts: PackOptions,
   dest: { dir: string; tag: string | null },
+  outName: string,
+  baseRef: NamedBase | undefined,
 ): Promise<PackResult> {
   const { dir, tag } = dest;
   const mtime = opts.sourceDateEpoch ?? 0;
@@ -181,7 +213,7 @@ async function packToLayout(
   const path = (opts.path ?? `/app/${name}`).replace(/^\/*/, "/");
   const hostRoot = opts.hostRoot ?? "/";
 
-  const baseSource = opts.base ? await openBaseSource(opts.base, opts.registry) : null;
+  const baseSource = baseRef ? await openBaseSource(baseRef.ref, opts.registry, baseRef.name) : null;
   const writer = await LayoutWriter.open(dir).catch(async (e: unknown) => {
     await baseSource?.close();
     throw e;
@@ -323,7 +355,7 @@ async function packToLayout(
     }
     writer.setRef(tag ? { ...top, annotations: { ...top.annotations } } : top, tag ?? undefined);
     await writer.commit();
-    return { schemaVersion: 1, out: opts.out, tag, digest: top.digest, mediaType: top.mediaType, images };
+    return { schemaVersion: 1, out: outName, tag, digest: top.digest, mediaType: top.mediaType, images };
   } catch (err) {
     await writer.abort();
     throw err;

@@ -5,8 +5,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { UsageError } from "../../src/errors.js";
-import { parseArchiveDest, writeDockerArchive, writeOciArchive } from "../../src/oci/archive.js";
+import { writeDockerArchive, writeOciArchive } from "../../src/oci/archive.js";
 import { zerodep } from "../helpers/cli.js";
 import { fixture, needs, run } from "../helpers/env.js";
 import { podman as podmanCmd, podmanRun as podmanRunIn } from "../helpers/podman.js";
@@ -64,52 +63,6 @@ function tarFile(file: string, member: string): string {
 function tempLeftovers(dir: string): string[] {
   return readdirSync(dir).filter((n) => n.includes(".zerodep-tmp-"));
 }
-
-describe("parseArchiveDest", () => {
-  test("oci-archive: FILE[:TAG]; the tag is split off at the last ':' only when it looks like a tag", () => {
-    const cases: [string, ReturnType<typeof parseArchiveDest>][] = [
-      ["oci-archive:img.tar", { kind: "oci-archive", file: "img.tar", tag: null }],
-      ["oci-archive:img.tar:v1", { kind: "oci-archive", file: "img.tar", tag: "v1" }],
-      [
-        "oci-archive:/out/img.tar:1.0.3-rc_1",
-        { kind: "oci-archive", file: "/out/img.tar", tag: "1.0.3-rc_1" },
-      ],
-      ["oci-archive:/srv/a:b/img.tar", { kind: "oci-archive", file: "/srv/a:b/img.tar", tag: null }],
-      ["oci-archive:/srv/a:b/img.tar:v2", { kind: "oci-archive", file: "/srv/a:b/img.tar", tag: "v2" }],
-      // A trailing ':' says "no tag": the only way to name a file whose last ':' part looks like a tag.
-      ["oci-archive:/srv/backup:v2:", { kind: "oci-archive", file: "/srv/backup:v2", tag: null }],
-      ["oci-archive:img.tar:-bad", { kind: "oci-archive", file: "img.tar:-bad", tag: null }],
-      ["oci-archive:", null],
-      ["oci-archive::", null],
-      ["oci:dir:v1", null],
-      ["docker://x/y:z", null],
-      ["img.tar", null],
-    ];
-    for (const [dest, want] of cases) assert.deepEqual(parseArchiveDest(dest), want, dest);
-  });
-
-  test("docker-archive: FILE[:REPO[:TAG]]; split at the first ':' after which a valid reference follows", () => {
-    const d = (file: string, repoTag: string | null) => ({ kind: "docker-archive" as const, file, repoTag });
-    const cases: [string, ReturnType<typeof parseArchiveDest>][] = [
-      ["docker-archive:img.tar", d("img.tar", null)],
-      ["docker-archive:img.tar:app:v1", d("img.tar", "app:v1")],
-      // A REPO without TAG gets :latest, but only a plain name (no '/' or '.') counts as one.
-      ["docker-archive:img.tar:app", d("img.tar", "app:latest")],
-      ["docker-archive:/srv/x:y", d("/srv/x", "y:latest")],
-      ["docker-archive:/srv/backup:2024.tar", d("/srv/backup:2024.tar", null)],
-      ["docker-archive:img.tar:team/app:1.0", d("img.tar", "team/app:1.0")],
-      ["docker-archive:img.tar:localhost:5000/app:v1", d("img.tar", "localhost:5000/app:v1")],
-      ["docker-archive:img.tar:Registry.Example.com/app:v1", d("img.tar", "Registry.Example.com/app:v1")],
-      ["docker-archive:/srv/x:y/img.tar:app:v1", d("/srv/x:y/img.tar", "app:v1")],
-      ["docker-archive:/srv/x:y/img.tar", d("/srv/x:y/img.tar", null)],
-      ["docker-archive:/srv/x:y:", d("/srv/x:y", null)],
-      ["docker-archive:", null],
-    ];
-    for (const [dest, want] of cases) assert.deepEqual(parseArchiveDest(dest), want, dest);
-    // A reference with capitals in the repository is an error, not silently part of the file name.
-    assert.throws(() => parseArchiveDest("docker-archive:img.tar:MyApp:v1"), UsageError);
-  });
-});
 
 describe("oci-archive and docker-archive, read by skopeo and podman", () => {
   const skip = needs({ tools: ["skopeo", "tar"], fixtures: ["go-static", "go-arm64"] });

@@ -1,6 +1,15 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../../errors.js";
-import { type CopyReport, copy, pull, push, type TransferOptions } from "../../registry/copy.js";
+import { parseImageArg, parseImageRef } from "../../image/reference.js";
+import {
+  type CopyReport,
+  copy,
+  parsePullOut,
+  pull,
+  push,
+  registryRef,
+  type TransferOptions,
+} from "../../registry/copy.js";
 import { type CliIO, EXIT } from "../io.js";
 import { ProgressBars } from "../progress.js";
 import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptions } from "../registry-flags.js";
@@ -93,11 +102,13 @@ async function runTransfer(verb: "push" | "pull" | "copy", args: string[], io: C
     ...(values.platform ? { platform: values.platform } : {}),
     ...(bars ? { onEvent: bars.onEvent } : {}),
   };
+  // References are parsed once, here: a bad one is a usage error before anything is opened or created.
+  const [a, b] = positionals as [string, string];
   let r: CopyReport;
   try {
-    if (verb === "push") r = await push(positionals[0]!, positionals[1]!, opts);
-    else if (verb === "pull") r = await pull(positionals[0]!, values.out!, opts);
-    else r = await copy(positionals[0]!, positionals[1]!, opts);
+    if (verb === "push") r = await push(parseImageArg(a), registryRef(b, "push"), opts);
+    else if (verb === "pull") r = await pull(registryRef(a, "pull"), parsePullOut(values.out!), opts);
+    else r = await copy(parseImageArg(a), parseImageRef(b), opts);
   } finally {
     bars?.done();
   }

@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { UsageError, ZerodepError } from "../../errors.js";
-import { pack } from "../../pack/pack.js";
-import type { CopyReport } from "../../registry/copy.js";
+import { parseImageArg } from "../../image/reference.js";
+import { pack, parsePackOut } from "../../pack/pack.js";
+import { type CopyReport, registryRef } from "../../registry/copy.js";
 import { packAndPush } from "../../registry/pack-push.js";
 import { type CliIO, EXIT } from "../io.js";
 import { ProgressBar, ProgressBars } from "../progress.js";
@@ -100,6 +101,10 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
     throw new UsageError("USAGE", `SOURCE_DATE_EPOCH must be whole seconds (got "${sde}")`);
   for (const kv of values.env ?? [])
     if (kv.indexOf("=") <= 0) throw new UsageError("USAGE", `--env wants KEY=VALUE (got "${kv}")`);
+  // Image references are parsed once, here, before anything is read or written.
+  const outRef = values.out ? parsePackOut(values.out) : undefined;
+  const pushRef = values.push ? registryRef(values.push, "--push") : undefined;
+  const baseRef = values.base ? parseImageArg(values.base) : undefined;
   const st = makeStyle(!values["no-color"] && colorWanted(io.stderr.isTTY, io.env));
   let r: Awaited<ReturnType<typeof pack>>;
   // A bar only on a TTY and only for layers worth watching (over 8 MiB).
@@ -127,7 +132,7 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
       path: values.path,
       force: values.force === true,
       bundleLibs: values["bundle-libs"] === true,
-      base: values.base,
+      base: baseRef,
       libsRoot: values["libs-root"],
       sourceDateEpoch: sde === undefined ? 0 : Number(sde),
       registry,
@@ -138,25 +143,21 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
           }
         : undefined,
     };
-    if (values.push) {
+    if (pushRef) {
       const bars = io.stderr.isTTY && !values.json ? new ProgressBars(io.stderr, "uploading") : undefined;
       try {
-        const both = await packAndPush(
-          { ...packOpts, ...(values.out ? { out: values.out } : {}) },
-          values.push,
-          {
-            ...registry,
-            ...(bars ? { onEvent: bars.onEvent } : {}),
-            ...(io.env.TMPDIR ? { tmpDir: io.env.TMPDIR } : {}),
-          },
-        );
+        const both = await packAndPush({ ...packOpts, ...(outRef ? { out: outRef } : {}) }, pushRef, {
+          ...registry,
+          ...(bars ? { onEvent: bars.onEvent } : {}),
+          ...(io.env.TMPDIR ? { tmpDir: io.env.TMPDIR } : {}),
+        });
         r = both.pack;
         pushed = both.push;
       } finally {
         bars?.done();
       }
     } else {
-      r = await pack({ ...packOpts, out: values.out! });
+      r = await pack({ ...packOpts, out: outRef! });
     }
     bar?.finish();
   } catch (err) {

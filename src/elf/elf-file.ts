@@ -56,11 +56,24 @@ export interface ElfFile {
   vaddrToOffset(addr: number, len: number): number | null;
 }
 
+/** One parse per source: check, deps and the run-time needs detector all read the same program. */
+const parsed = new WeakMap<ByteSource, Promise<ElfFile>>();
+
 /**
  * Reads the structure of an ELF file. Throws ParseError for files whose headers or tables lie outside
- * the file (truncated or corrupt); softer problems go to `problems`.
+ * the file (truncated or corrupt); softer problems go to `problems`. The result is remembered for the
+ * source object, so every reader of one ByteSource shares one parse (a command parses a binary once).
  */
-export async function readElf(src: ByteSource): Promise<ElfFile> {
+export function readElf(src: ByteSource): Promise<ElfFile> {
+  let p = parsed.get(src);
+  if (!p) {
+    p = parseElf(src);
+    parsed.set(src, p);
+  }
+  return p;
+}
+
+async function parseElf(src: ByteSource): Promise<ElfFile> {
   const name = src.name;
   if (src.size < 16) throw new ParseError("TRUNCATED", `${name}: truncated ELF file (${src.size} bytes)`, 0);
   const ident = await src.read(0, Math.min(src.size, 64));

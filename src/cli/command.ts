@@ -1,4 +1,4 @@
-import type { FlagValues, Flags } from "./flags.js";
+import type { Flags, FlagValues } from "./flags.js";
 import type { CliIO } from "./io.js";
 
 /** What a command's run function receives: typed flag values and the positional arguments. */

@@ -2,9 +2,9 @@ import { analyze } from "../../analyze/analyze.js";
 import { evaluateGates, type GateResult } from "../../analyze/gates.js";
 import type { AnalyzeResult } from "../../analyze/types.js";
 import { writeHtmlReport } from "../../report/html.js";
-import { imageReadOptions } from "../image-flags.js";
 import type { Invocation } from "../command.js";
 import type { ANALYZE_FLAGS } from "../defs/analyze.js";
+import { imageReadOptions } from "../image-flags.js";
 import { EXIT } from "../io.js";
 import { colorWanted, humanBytes, makeStyle, type Style } from "../style.js";
 

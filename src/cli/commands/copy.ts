@@ -2,7 +2,7 @@ import { UsageError } from "../../errors.js";
 import { type CopyReport, copy, pull, push, type TransferOptions } from "../../registry/copy.js";
 import type { Invocation } from "../command.js";
 import type { COPY_FLAGS, PULL_FLAGS, PUSH_FLAGS } from "../defs/transfer.js";
-import type { FlagValues, Flags } from "../flags.js";
+import type { Flags, FlagValues } from "../flags.js";
 import { type CliIO, EXIT } from "../io.js";
 import { ProgressBars } from "../progress.js";
 import { registryOptions } from "../registry-flags.js";

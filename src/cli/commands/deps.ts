@@ -1,9 +1,9 @@
 import { UsageError } from "../../errors.js";
 import { deps } from "../../resolve/deps.js";
 import { LibraryCache } from "../../resolve/resolve.js";
-import { formatDepsList, formatDepsTree } from "../format-deps.js";
 import type { Invocation } from "../command.js";
 import type { DEPS_FLAGS } from "../defs/deps.js";
+import { formatDepsList, formatDepsTree } from "../format-deps.js";
 import { forEachFile, LineBuffer } from "../io.js";
 import { envMap, rootOption } from "../root-option.js";
 import { colorWanted, makeStyle } from "../style.js";

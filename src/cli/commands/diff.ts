@@ -1,7 +1,7 @@
 import { diffImages } from "../../analyze/diff.js";
-import { imageReadOptions } from "../image-flags.js";
 import type { Invocation } from "../command.js";
 import type { DIFF_FLAGS } from "../defs/diff.js";
+import { imageReadOptions } from "../image-flags.js";
 import { EXIT } from "../io.js";
 import { colorWanted, humanBytes, makeStyle } from "../style.js";
 

@@ -1,10 +1,10 @@
 import { UsageError } from "../../errors.js";
 import { inspectFile } from "../../inspect/inspect.js";
 import { inspectImage } from "../../inspect/inspect-image.js";
-import { formatInspect } from "../format-inspect.js";
-import { isImageArg } from "../image-arg.js";
 import type { Invocation } from "../command.js";
 import type { INSPECT_FLAGS } from "../defs/inspect.js";
+import { formatInspect } from "../format-inspect.js";
+import { isImageArg } from "../image-arg.js";
 import { EXIT, LineBuffer } from "../io.js";
 import { registryOptions } from "../registry-flags.js";
 import { colorWanted, makeStyle } from "../style.js";

@@ -1,7 +1,7 @@
 import { scanTrees, scanTreesJson } from "../../scan/scan.js";
-import { formatScanLine } from "../format-inspect.js";
 import type { Invocation } from "../command.js";
 import type { SCAN_FLAGS } from "../defs/scan.js";
+import { formatScanLine } from "../format-inspect.js";
 import { EXIT, LineBuffer } from "../io.js";
 import { colorWanted, makeStyle } from "../style.js";
 

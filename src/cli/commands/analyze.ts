@@ -6,7 +6,7 @@ import type { Invocation } from "../command.js";
 import type { ANALYZE_FLAGS } from "../defs/analyze.js";
 import { imageReadOptions } from "../image-flags.js";
 import { EXIT } from "../io.js";
-import { colorWanted, humanBytes, makeStyle, type Style } from "../style.js";
+import { colorWanted, humanBytes, humanizeSizes, makeStyle, type Style } from "../style.js";
 
 export async function runAnalyze({
   values,
@@ -116,7 +116,7 @@ export function formatAnalyze(r: AnalyzeResult, gates: GateResult[], st: Style):
   for (const f of r.findings) {
     const mark =
       f.severity === "error" ? st.red("✗") : f.severity === "warning" ? st.yellow("!") : st.cyan("i");
-    out.push(`${mark} ${f.code} ${f.message}`);
+    out.push(`${mark} ${f.code} ${humanizeSizes(f.message)}`);
     out.push(st.dim(`    fix: ${f.fix}`));
   }
   if (gates.length > 0) out.push("");

@@ -1,6 +1,7 @@
 import { diffImages } from "../../analyze/diff.js";
 import type { Invocation } from "../command.js";
 import type { DIFF_FLAGS } from "../defs/diff.js";
+import { formatConfigChange } from "../format-diff.js";
 import { imageReadOptions } from "../image-flags.js";
 import { EXIT } from "../io.js";
 import { colorWanted, humanBytes, makeStyle } from "../style.js";
@@ -27,7 +28,7 @@ export async function runDiff({ values, positionals, io }: Invocation<typeof DIF
   for (const c of r.removed.slice(0, limit)) out.push(st.red(`  - ${c.path}  ${sign(c.delta)}`));
   for (const c of r.changed.slice(0, limit))
     out.push(st.yellow(`  ~ ${c.path}  ${sign(c.delta)}  (${c.changes?.join(", ")})`));
-  for (const c of r.config) out.push(`  config ${c.field}: ${JSON.stringify(c.a)} → ${JSON.stringify(c.b)}`);
+  for (const c of r.config) out.push(formatConfigChange(c));
   io.stdout.write(`${out.join("\n")}\n`);
   return differ ? EXIT.VERDICT_FAILED : EXIT.OK;
 }

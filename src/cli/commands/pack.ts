@@ -7,7 +7,7 @@ import type { PACK_FLAGS } from "../defs/pack.js";
 import { EXIT } from "../io.js";
 import { ProgressBar, ProgressBars } from "../progress.js";
 import { registryOptions } from "../registry-flags.js";
-import { colorWanted, humanBytes, makeStyle } from "../style.js";
+import { colorWanted, humanBytes, humanizeSizes, makeStyle } from "../style.js";
 import { printCopyReport } from "./copy.js";
 
 export async function runPack({ values, positionals, io }: Invocation<typeof PACK_FLAGS>): Promise<number> {
@@ -94,7 +94,7 @@ export async function runPack({ values, positionals, io }: Invocation<typeof PAC
       `  ${plat.padEnd(14)} manifest ${im.manifest.digest.slice(0, 19)}…  layer ${humanBytes(size)} compressed\n`,
     );
     for (const w of im.warnings)
-      io.stderr.write(`  ${st.yellow("!")} ${w.code} ${w.message}\n    fix: ${w.fix}\n`);
+      io.stderr.write(`  ${st.yellow("!")} ${w.code} ${humanizeSizes(w.message)}\n    fix: ${w.fix}\n`);
   }
   return EXIT.OK;
 }

@@ -14,7 +14,11 @@ export const OUTPUT = {
 
 const REG = "Registry access";
 
-/** Commands that talk to a registry (push, pull, copy, login, pack --base/--push, IMAGE arguments). */
+/**
+ * Every command that may talk to a registry (push, pull, copy, login, pack --base/--push, an IMAGE
+ * argument of inspect/check/analyze/diff): trust and retries. Transfer and upload tuning are separate
+ * groups, so a command that only reads never lists upload flags.
+ */
 export const REGISTRY = {
   "ca-file": str({
     multiple: true,
@@ -26,13 +30,6 @@ export const REGISTRY = {
     help: "allow plain HTTP and unverified TLS for any registry (loopback may use HTTP anyway)",
     group: REG,
   }),
-  concurrency: str({
-    value: "N",
-    help: "blobs in flight at once",
-    default: "4",
-    parse: intValue(1),
-    group: REG,
-  }),
   retries: str({
     value: "N",
     help: "retries on 429/5xx/resets/timeouts, with backoff",
@@ -40,6 +37,21 @@ export const REGISTRY = {
     parse: intValue(0),
     group: REG,
   }),
+};
+
+/** Commands that move whole images between places (push, pull, copy, pack --push). */
+export const TRANSFER = {
+  concurrency: str({
+    value: "N",
+    help: "blobs in flight at once",
+    default: "4",
+    parse: intValue(1),
+    group: REG,
+  }),
+};
+
+/** Commands that upload blobs (push, copy, pack --push). */
+export const UPLOAD = {
   "chunk-size": str({
     value: "BYTES",
     help: "upload in chunks of this size instead of one streamed PUT per blob",

@@ -203,7 +203,8 @@ describe("front door: help is generated from the definitions", () => {
       assert.deepEqual(new Set(listed), new Set([...Object.keys(def.flags), "help"]), def.name);
     }
     const inspect = (await cli(["inspect", "--help"])).stdout;
-    assert.doesNotMatch(inspect, /--username|--out|--password-stdin/);
+    assert.doesNotMatch(inspect, /--username|--out|--password-stdin|--chunk-size|--concurrency/);
+    assert.match((await cli(["push", "--help"])).stdout, /--chunk-size BYTES/);
     assert.match((await cli(["help", "pack"])).stdout, /--stop-signal SIG/);
   });
 

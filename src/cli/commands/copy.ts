@@ -22,7 +22,7 @@ export function printCopyReport(r: CopyReport, io: CliIO, json: boolean): void {
   );
 }
 
-type TransferValues = FlagValues<typeof PUSH_FLAGS> & { out?: string | undefined };
+type TransferValues = Partial<FlagValues<typeof PULL_FLAGS> & FlagValues<typeof PUSH_FLAGS>>;
 
 async function runTransfer(
   verb: "push" | "pull" | "copy",

@@ -1,6 +1,6 @@
 import { UsageError } from "../../errors.js";
 import { defineCommand } from "../command.js";
-import { OUTPUT, REGISTRY } from "../flag-groups.js";
+import { OUTPUT, REGISTRY, TRANSFER, UPLOAD } from "../flag-groups.js";
 import { bool, envEntry, keyValue, nonEmpty, oneOf, str } from "../flags.js";
 import { argvValue, imagePathValue, portValue, signalValue } from "../pack-values.js";
 
@@ -80,6 +80,8 @@ export const PACK_FLAGS = {
   json: { ...OUTPUT.json, help: "what was written (digests, sizes) as JSON" },
   "no-color": OUTPUT["no-color"],
   ...REGISTRY,
+  ...TRANSFER,
+  ...UPLOAD,
 };
 
 export const packCommand = defineCommand({

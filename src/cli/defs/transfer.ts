@@ -1,5 +1,5 @@
 import { defineCommand } from "../command.js";
-import { OUTPUT, PLATFORM, REGISTRY } from "../flag-groups.js";
+import { OUTPUT, PLATFORM, REGISTRY, TRANSFER, UPLOAD } from "../flag-groups.js";
 import { nonEmpty, str } from "../flags.js";
 
 const IMAGES =
@@ -12,6 +12,8 @@ export const PUSH_FLAGS = {
   json: { ...OUTPUT.json, help: "the result (pushed digests) as JSON" },
   "no-color": OUTPUT["no-color"],
   ...REGISTRY,
+  ...TRANSFER,
+  ...UPLOAD,
 };
 
 export const PULL_FLAGS = {
@@ -26,6 +28,7 @@ export const PULL_FLAGS = {
   json: { ...OUTPUT.json, help: "the result as JSON" },
   "no-color": OUTPUT["no-color"],
   ...REGISTRY,
+  ...TRANSFER,
 };
 
 export const COPY_FLAGS = PUSH_FLAGS;

@@ -1,5 +1,5 @@
 import type { DepNode, DepsResult } from "../resolve/resolve.js";
-import type { Style } from "./style.js";
+import { humanizeSizes, type Style } from "./style.js";
 
 /** Flat list in load order, like ldd: name => path (why). */
 export function formatDepsList(r: DepsResult, st: Style): string {
@@ -59,7 +59,7 @@ export function formatProblems(
       p.severity === "error" ? st.red("✗") : p.severity === "warning" ? st.yellow("!") : st.dim("i");
     const code =
       p.severity === "error" ? st.red(p.code) : p.severity === "warning" ? st.yellow(p.code) : st.dim(p.code);
-    out.push(`  ${mark} ${code} ${p.message}`);
+    out.push(`  ${mark} ${code} ${humanizeSizes(p.message)}`);
     out.push(`    ${st.dim("fix:")} ${p.fix}`);
   }
   return out;

@@ -1,6 +1,6 @@
 import { quoteGo } from "../go/go-quote.js";
 import type { InspectResult } from "../inspect/types.js";
-import { humanBytes, type Style } from "./style.js";
+import { humanBytes, humanizeSizes, type Style } from "./style.js";
 
 function yesNo(st: Style, v: boolean | null, yes = "yes", no = "no"): string {
   if (v === null) return st.dim("n/a");
@@ -101,7 +101,7 @@ export function formatInspect(
     for (const sl of r.slices) row("slice", `${sl.arch}${sl.go?.version ? ` ${sl.go.version}` : ""}`);
   if (opts.sections && r.sections.length > 0) lines.push(...sectionRows(r, st));
   for (const w of r.warnings) {
-    lines.push(`  ${st.yellow("!")} ${st.yellow(w.code)} ${w.message}`);
+    lines.push(`  ${st.yellow("!")} ${st.yellow(w.code)} ${humanizeSizes(w.message)}`);
     lines.push(`    ${st.dim("fix:")} ${w.fix}`);
   }
   return lines.join("\n") + "\n";

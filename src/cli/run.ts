@@ -1,109 +1,12 @@
 import { readFileSync } from "node:fs";
 import { UsageError, ZerodepError } from "../errors.js";
+import { closest } from "./did-you-mean.js";
+import { commandHelp, mainHelp } from "./help.js";
 import { type CliIO, EXIT } from "./io.js";
+import { parseCommandLine } from "./parse.js";
+import { COMMANDS, findCommand } from "./table.js";
 
-interface Command {
-  run: (args: string[], io: CliIO) => Promise<number>;
-  help: string;
-}
-
-/**
- * Commands are imported on first use: loading every module (the ELF reader, the registry client, the
- * HTML report …) cost ~170 ms of start-up on every invocation, more than many commands take to run.
- */
-const commands: Record<string, { load: () => Promise<Command>; summary: string }> = {
-  inspect: {
-    load: async () => {
-      const m = await import("./commands/inspect.js");
-      return { run: m.runInspect, help: m.inspectHelp };
-    },
-    summary: "what a binary is and needs (file + readelf + checksec + go version -m)",
-  },
-  scan: {
-    load: async () => {
-      const m = await import("./commands/scan.js");
-      return { run: m.runScan, help: m.scanHelp };
-    },
-    summary: "find and inspect every binary under directories (scanelf -R)",
-  },
-  check: {
-    load: async () => {
-      const m = await import("./commands/check.js");
-      return { run: m.runCheck, help: m.checkHelp };
-    },
-    summary: "will it run there (a root, scratch, an image): a verdict with every problem and its fix",
-  },
-  pack: {
-    load: async () => {
-      const m = await import("./commands/pack.js");
-      return { run: m.runPack, help: m.packHelp };
-    },
-    summary: "a minimal, reproducible OCI image from binaries, no daemon (ko, crane append)",
-  },
-  deps: {
-    load: async () => {
-      const m = await import("./commands/deps.js");
-      return { run: m.runDeps, help: m.depsHelp };
-    },
-    summary: "shared-library closure as the loader resolves it in a root (ldd, lddtree)",
-  },
-  analyze: {
-    load: async () => {
-      const m = await import("./commands/analyze.js");
-      return { run: m.runAnalyze, help: m.analyzeHelp };
-    },
-    summary:
-      "what is in an image, what it wastes (dive's and honest figures), whether it runs; --html report",
-  },
-  diff: {
-    load: async () => {
-      const m = await import("./commands/diff.js");
-      return { run: m.runDiff, help: m.diffHelp };
-    },
-    summary: "files (content, sizes, modes) and config changed between two images (container-diff)",
-  },
-  push: {
-    load: async () => {
-      const m = await import("./commands/copy.js");
-      return { run: m.runPush, help: m.pushHelp };
-    },
-    summary: "a local image to a registry (crane push, skopeo copy)",
-  },
-  pull: {
-    load: async () => {
-      const m = await import("./commands/copy.js");
-      return { run: m.runPull, help: m.pullHelp };
-    },
-    summary: "a registry image into an OCI layout or archive (crane pull)",
-  },
-  copy: {
-    load: async () => {
-      const m = await import("./commands/copy.js");
-      return { run: m.runCopy, help: m.copyHelp };
-    },
-    summary: "an image between registries, layouts and archives (skopeo copy)",
-  },
-  login: {
-    load: async () => {
-      const m = await import("./commands/login.js");
-      return { run: m.runLogin, help: m.loginHelp };
-    },
-    summary: "check and store registry credentials (docker login)",
-  },
-};
-
-export function mainHelp(): string {
-  const rows = Object.entries(commands).map(([k, c]) => `  ${k.padEnd(10)}${c.summary}`);
-  return `zerodep — zero-dependency deployment of single binaries, proven without running them
-
-Usage: zerodep <command> [options]
-
-Commands:
-${rows.join("\n")}
-
-Run 'zerodep <command> --help' for a command's options. Every command takes --json.
-Exit codes: 0 ok, 1 a check failed, 2 usage error, 3 bad input or I/O error.`;
-}
+export { mainHelp };
 
 function version(): string {
   try {
@@ -116,29 +19,45 @@ function version(): string {
   }
 }
 
-/** Runs one command line; returns the exit code. Usage errors print one line and return 2. */
+/**
+ * Runs one command line; returns the exit code. The command's flags are parsed and validated from its
+ * definition before its module is loaded: a usage error prints one line and returns 2 with nothing
+ * loaded, read or written.
+ */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
-    const sub = cmd === "help" ? rest[0] : undefined;
-    io.stdout.write((sub && commands[sub] ? (await commands[sub].load()).help : mainHelp()) + "\n");
+    const sub = cmd === "help" && rest[0] !== undefined ? findCommand(rest[0]) : undefined;
+    io.stdout.write(`${sub ? commandHelp(sub) : mainHelp(COMMANDS)}\n`);
     return EXIT.OK;
   }
   if (cmd === "--version" || cmd === "-V" || cmd === "version") {
     io.stdout.write(`zerodep ${version()}\n`);
     return EXIT.OK;
   }
-  const entry = commands[cmd];
-  if (!entry) {
-    io.stderr.write(`zerodep: unknown command '${cmd}' (commands: ${Object.keys(commands).join(", ")})\n`);
+  const def = findCommand(cmd);
+  if (!def) {
+    const near = closest(
+      cmd,
+      COMMANDS.map((c) => c.name),
+    );
+    io.stderr.write(
+      `zerodep: unknown command '${cmd}'${near ? ` (did you mean ${near}?)` : ""}; commands: ${COMMANDS.map((c) => c.name).join(", ")}\n`,
+    );
     return EXIT.USAGE;
   }
   try {
-    const c = await entry.load();
-    return await c.run(rest, io);
+    const parsed = parseCommandLine(def, rest);
+    if (parsed.help) {
+      io.stdout.write(`${commandHelp(def)}\n`);
+      return EXIT.OK;
+    }
+    def.check?.(parsed.values as never, parsed.positionals, io.env);
+    const run = await def.load();
+    return await run({ values: parsed.values as never, positionals: parsed.positionals, io });
   } catch (err) {
-    if (err instanceof UsageError || isParseArgsError(err)) {
-      io.stderr.write(`zerodep ${cmd}: ${(err as Error).message}\n`);
+    if (err instanceof UsageError) {
+      io.stderr.write(`zerodep ${cmd}: ${err.message}\n`);
       return EXIT.USAGE;
     }
     if (err instanceof ZerodepError) {
@@ -153,11 +72,6 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     }
     throw err;
   }
-}
-
-function isParseArgsError(err: unknown): boolean {
-  const code = (err as { code?: string })?.code ?? "";
-  return code.startsWith("ERR_PARSE_ARGS");
 }
 
 function isSystemError(err: unknown): err is NodeJS.ErrnoException {

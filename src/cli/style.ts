@@ -38,3 +38,12 @@ export function humanBytes(n: number): string {
   }
   return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
 }
+
+/**
+ * Human output of a message that carries a raw byte count ("strip would save 3111484 bytes"): the
+ * count as humanBytes gives it ("3.0 MiB"). Only for text on a terminal; JSON keeps the library's
+ * message and its numeric fields.
+ */
+export function humanizeSizes(message: string): string {
+  return message.replace(/\b(\d{4,}) bytes\b/g, (_, n: string) => humanBytes(Number(n)));
+}

@@ -133,6 +133,9 @@ export function appName(file: string): string {
  */
 export async function pack(opts: PackOptions): Promise<PackResult> {
   if (opts.binaries.length === 0) throw new UsageError("USAGE", "pack: no BINARY given");
+  // KEY=VALUE with a non-empty key: "FOO" alone would become the key "FO" below (slice to -1).
+  for (const kv of opts.env ?? [])
+    if (kv.indexOf("=") <= 0) throw new UsageError("USAGE", `env wants KEY=VALUE (got "${kv}")`);
   // References are parsed (validated) here, before anything is inspected or written.
   const out = typeof opts.out === "string" ? parsePackOut(opts.out) : opts.out;
   const outName = imageRefName(opts.out);
@@ -428,6 +431,17 @@ async function imageFiles(
         (rel) => tz === "auto" && (rel === "right" || rel.startsWith("right/")),
       ),
     );
+  }
+  // The binary must not land on (or inside, or above) a file pack itself writes: a silent overwrite
+  // gives an image whose entrypoint is /etc/passwd, refused later with a misleading chmod fix.
+  const mine = path.slice(1);
+  for (const f of files.slice(1)) {
+    const { path: other, type } = f.input.entry;
+    if (other === mine || other.startsWith(`${mine}/`) || (type !== "dir" && mine.startsWith(`${other}/`)))
+      throw new UsageError(
+        "PATH_COLLISION",
+        `--path ${path} collides with /${other}, which pack writes into the image; choose another path`,
+      );
   }
   for (const kv of opts.env ?? []) {
     const k = kv.slice(0, kv.indexOf("="));

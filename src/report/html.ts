@@ -244,8 +244,8 @@ function drawLevel(node, path, x, y, w, h, depth, out){
 
 function waste(){
   var w=R.waste,d=w.dive,box=$("waste");
-  var p=el("p"); p.textContent="zerodep: "+hb(w.wastedBytes)+" of "+hb(R.totals.contentBytes)+" shipped are not in the final tree ("+pct(w.wastedPercent)+"; efficiency "+pct(w.efficiency)+"). "+
-    "By reason: "+Object.keys(w.byReason).filter(function(k){return w.byReason[k]>0;}).map(function(k){return k+" "+hb(w.byReason[k]);}).join(", ")+".";
+  var p=el("p"); p.textContent="zerodep: "+hb(w.wastedBytes)+" of "+hb(R.totals.contentBytes)+" shipped are not in the final tree ("+pct(w.wastedPercent)+"; efficiency "+pct(w.efficiency)+")."+
+    (function(){var r=Object.keys(w.byReason).filter(function(k){return w.byReason[k]>0;}).map(function(k){return k+" "+hb(w.byReason[k]);});return r.length?" By reason: "+r.join(", ")+".":"";})();
   box.appendChild(p);
   var q=el("p","muted"); q.textContent="dive (its definition, for comparison): efficiency "+pct(d.efficiency)+", wastedBytes "+hb(d.wastedBytes)+", wasted share of non-base layers "+pct(d.wastedUserPercent)+
     ". dive counts every copy of a path seen twice (the kept one too) and no bytes under a deleted directory.";

@@ -1,16 +1,26 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { zerodep } from "../helpers/cli.js";
 import { fixture, fixturesDir, hasFixture, needs, needsRoot, run } from "../helpers/env.js";
+import { cli } from "./in-process.js";
 import { assertInspectRecord } from "./schema.js";
 
+// The fixtures build.sh lists (test/fixtures/out also holds the reality matrix's probe cache and report).
 const allFixtures = hasFixture("manifest.json")
-  ? readdirSync(fixturesDir)
-      .filter((f) => !f.startsWith(".") && f !== "manifest.json")
+  ? (JSON.parse(readFileSync(fixture("manifest.json"), "utf8")) as { name: string }[])
+      .map((f) => f.name)
       .sort()
   : [];
 const noStack = (s: string) => assert.doesNotMatch(s, /\n\s+at .+:\d+:\d+/, "no stack trace");
@@ -48,19 +58,26 @@ describe("zerodep inspect (CLI)", () => {
     noStack(r.stdout + r.stderr);
   });
 
-  test("usage errors exit 2 with one line on stderr", () => {
+  test("usage errors exit 2 with one line on stderr", async () => {
     for (const args of [["inspect"], ["inspect", "--bogus", "x"], ["frobnicate"], ["scan"]]) {
-      const r = zerodep(args);
+      const r = await cli(args);
       assert.equal(r.code, 2, args.join(" "));
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
       noStack(r.stderr);
     }
+    // One end to end: main.js maps the same error to the process's exit code.
+    const e = zerodep(["inspect", "--bogus", "x"]);
+    assert.equal(e.code, 2);
+    assert.match(e.stderr, /^zerodep inspect: unknown option --bogus\n$/);
   });
 
-  test("help and version exit 0", () => {
-    assert.match(zerodep(["--help"]).stdout, /Commands:\n\s+inspect/);
-    assert.match(zerodep(["inspect", "--help"]).stdout, /Usage: zerodep inspect/);
-    assert.match(zerodep(["--version"]).stdout, /^zerodep \d+\.\d+\.\d+/);
+  test("help and version exit 0", async () => {
+    assert.match((await cli(["--help"])).stdout, /Commands:\n\s+inspect/);
+    assert.match((await cli(["inspect", "--help"])).stdout, /Usage: zerodep inspect/);
+    assert.match((await cli(["--version"])).stdout, /^zerodep \d+\.\d+\.\d+/);
+    const e = zerodep(["--help"]);
+    assert.equal(e.code, 0);
+    assert.match(e.stdout, /Commands:\n\s+inspect/);
   });
 
   test("special files: a FIFO does not block, a directory is refused, exit 3", () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { zerodep } from "../helpers/cli.js";
 import { fixture, needs, run } from "../helpers/env.js";
+import { cli } from "./in-process.js";
 
 const noStack = (s: string) => assert.doesNotMatch(s, /\n\s+at .+:\d+:\d+/, "no stack trace");
 
@@ -71,7 +72,7 @@ describe("zerodep deps (CLI)", () => {
 
   test("a static binary loads nothing (exit 0), an unreadable FILE is exit 3, usage errors exit 2", {
     skip: needs({ fixtures: ["go-static"] }),
-  }, () => {
+  }, async () => {
     const s = zerodep(["deps", fixture("go-static")]);
     assert.equal(s.code, 0);
     assert.match(s.stdout, /statically linked: loads no shared libraries/);
@@ -85,7 +86,7 @@ describe("zerodep deps (CLI)", () => {
       ["deps", "--target", "alpine", "x"],
       ["deps", "--env", "NOEQUALS", "x"],
     ]) {
-      const u = zerodep(args);
+      const u = await cli(args);
       assert.equal(u.code, 2, args.join(" "));
       assert.equal(u.stderr.trim().split("\n").length, 1);
     }

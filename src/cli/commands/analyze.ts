@@ -1,93 +1,26 @@
-import { parseArgs } from "node:util";
 import { analyze } from "../../analyze/analyze.js";
 import { evaluateGates, type GateResult } from "../../analyze/gates.js";
 import type { AnalyzeResult } from "../../analyze/types.js";
-import { UsageError } from "../../errors.js";
 import { writeHtmlReport } from "../../report/html.js";
-import { IMAGE_READ_FLAGS, imageReadOptions, parseSize } from "../image-flags.js";
-import { type CliIO, EXIT } from "../io.js";
-import { REGISTRY_FLAGS_HELP } from "../registry-flags.js";
-import { colorWanted, humanBytes, makeStyle, type Style } from "../style.js";
+import type { Invocation } from "../command.js";
+import type { ANALYZE_FLAGS } from "../defs/analyze.js";
+import { imageReadOptions } from "../image-flags.js";
+import { EXIT } from "../io.js";
+import { colorWanted, humanBytes, humanizeSizes, makeStyle, type Style } from "../style.js";
 
-export const analyzeHelp = `Usage: zerodep analyze IMAGE [--html FILE] [--json] [--platform OS/ARCH[/VARIANT]] [gates]
-
-What is inside an image, what it wastes, and whether it runs — without a daemon and without extracting
-it. IMAGE is oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:REPO:TAG] (Docker 25+ and
-legacy docker save). One streaming pass per layer: per-layer sizes, history command, files added,
-modified and removed; waste both as dive computes it and as bytes shipped but absent from the final
-tree; every ELF file with its linkage, Go binaries by package; the entrypoint checked (zerodep check)
-against the image's own file tree; shells, package managers, setuid/setgid, world-writable files, the
-runtime user and what it cannot read.
-
-Options:
-  --html FILE               a self-contained HTML report (treemaps, layer table, findings)
-  --json                    the full result (schema: README "analyze --json")
-  --platform P              which image of a multi-platform index
-  --min-efficiency F        exit 1 when efficiency < F (0..1; dive --ci's lowestEfficiency)
-  --max-wasted-bytes N      exit 1 when wasted bytes > N (suffixes K, M, G: 1000s; KiB, MiB, GiB)
-  --max-wasted-percent P    exit 1 when wasted share > P percent
-  --gate-metric zerodep|dive  which figures the gates judge (default zerodep: bytes not in the final
-                            tree as a share of all layer content; dive: dive's efficiency, wastedBytes
-                            and wasted share of the non-base layers)
-  --fail-on error|warning   exit 1 on a finding of that severity or worse
-  --max-layer-bytes N       refuse a layer decompressing beyond N bytes (default 16GiB: gzip bombs)
-  --top N                   largest files listed per layer and overall (default 20)
-  --no-audit                file index and waste only (no ELF parsing, no entrypoint check)
-
-With a registry IMAGE (HOST/REPO[:TAG|@DIGEST], docker://NAME):
-${REGISTRY_FLAGS_HELP}
-
-Exit: 0 ok, 1 a gate failed, 3 bad input or I/O error, 2 usage error.`;
-
-function parseNumber(s: string | undefined, what: string, lo: number, hi: number): number | undefined {
-  if (s === undefined) return undefined;
-  const n = Number(s);
-  if (s.trim() === "" || !Number.isFinite(n) || n < lo || n > hi)
-    throw new UsageError("USAGE", `${what}: "${s}" is not a number between ${lo} and ${hi}`);
-  return n;
-}
-
-export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      html: { type: "string" },
-      json: { type: "boolean" },
-      "min-efficiency": { type: "string" },
-      "max-wasted-bytes": { type: "string" },
-      "max-wasted-percent": { type: "string" },
-      "gate-metric": { type: "string" },
-      "fail-on": { type: "string" },
-      top: { type: "string" },
-      "no-audit": { type: "boolean" },
-      ...IMAGE_READ_FLAGS,
-      "no-color": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    io.stdout.write(analyzeHelp + "\n");
-    return EXIT.OK;
-  }
-  if (positionals.length !== 1)
-    throw new UsageError("USAGE", "analyze: exactly one IMAGE (see zerodep analyze --help)");
-  const metric = values["gate-metric"] ?? "zerodep";
-  if (metric !== "zerodep" && metric !== "dive")
-    throw new UsageError("USAGE", `--gate-metric: zerodep or dive (got "${metric}")`);
+export async function runAnalyze({
+  values,
+  positionals,
+  io,
+}: Invocation<typeof ANALYZE_FLAGS>): Promise<number> {
   const failOn = values["fail-on"];
-  if (failOn !== undefined && failOn !== "error" && failOn !== "warning")
-    throw new UsageError("USAGE", `--fail-on: error or warning (got "${failOn}")`);
   const gates = {
-    minEfficiency: parseNumber(values["min-efficiency"], "--min-efficiency", 0, 1),
-    maxWastedBytes:
-      values["max-wasted-bytes"] === undefined
-        ? undefined
-        : parseSize(values["max-wasted-bytes"], "--max-wasted-bytes"),
-    maxWastedPercent: parseNumber(values["max-wasted-percent"], "--max-wasted-percent", 0, 100),
-    metric: metric as "zerodep" | "dive",
+    minEfficiency: values["min-efficiency"],
+    maxWastedBytes: values["max-wasted-bytes"],
+    maxWastedPercent: values["max-wasted-percent"],
+    metric: values["gate-metric"] ?? "zerodep",
   };
-  const top = parseNumber(values.top, "--top", 1, 10000);
+  const top = values.top;
   const st = makeStyle(!values["no-color"] && colorWanted(io.stdout.isTTY, io.env));
   const progress = io.stderr.isTTY && !values.json;
   const r = await analyze(positionals[0]!, {
@@ -106,8 +39,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   delete r.tree;
   const failedGate = gateResults.some((g) => !g.pass);
   const rank = { error: 2, warning: 1, info: 0 } as const;
-  const failedFinding =
-    failOn !== undefined && r.findings.some((f) => rank[f.severity] >= rank[failOn as "error" | "warning"]);
+  const failedFinding = failOn !== undefined && r.findings.some((f) => rank[f.severity] >= rank[failOn]);
   if (values.json) {
     io.stdout.write(`${JSON.stringify({ ...r, gates: gateResults })}\n`);
   } else {
@@ -184,7 +116,7 @@ export function formatAnalyze(r: AnalyzeResult, gates: GateResult[], st: Style):
   for (const f of r.findings) {
     const mark =
       f.severity === "error" ? st.red("✗") : f.severity === "warning" ? st.yellow("!") : st.cyan("i");
-    out.push(`${mark} ${f.code} ${f.message}`);
+    out.push(`${mark} ${f.code} ${humanizeSizes(f.message)}`);
     out.push(st.dim(`    fix: ${f.fix}`));
   }
   if (gates.length > 0) out.push("");

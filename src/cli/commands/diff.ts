@@ -1,49 +1,13 @@
-import { parseArgs } from "node:util";
 import { diffImages } from "../../analyze/diff.js";
-import { UsageError } from "../../errors.js";
-import { IMAGE_READ_FLAGS, imageReadOptions } from "../image-flags.js";
-import { type CliIO, EXIT } from "../io.js";
-import { REGISTRY_FLAGS_HELP } from "../registry-flags.js";
+import type { Invocation } from "../command.js";
+import type { DIFF_FLAGS } from "../defs/diff.js";
+import { formatConfigChange } from "../format-diff.js";
+import { imageReadOptions } from "../image-flags.js";
+import { EXIT } from "../io.js";
 import { colorWanted, humanBytes, makeStyle } from "../style.js";
 
-export const diffHelp = `Usage: zerodep diff IMAGE_A IMAGE_B [--json] [--platform P] [--limit N]
-
-The files (added, removed, changed — content compared by sha256, size deltas) and the config fields
-that differ between two images, each read in one stream per layer. IMAGE: oci:DIR[:TAG],
-oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG].
-
-Options:
-  --json              the full result (schema: README "diff --json")
-  --platform P        which image of multi-platform indexes
-  --limit N           paths listed per category in the human output (default 20)
-  --max-layer-bytes N refuse a layer decompressing beyond N bytes (default 16GiB)
-
-With a registry IMAGE (HOST/REPO[:TAG|@DIGEST], docker://NAME):
-${REGISTRY_FLAGS_HELP}
-
-Exit: 0 identical, 1 they differ, 3 bad input or I/O error, 2 usage error (like diff(1)).`;
-
-export async function runDiff(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      json: { type: "boolean" },
-      limit: { type: "string" },
-      ...IMAGE_READ_FLAGS,
-      "no-color": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    io.stdout.write(diffHelp + "\n");
-    return EXIT.OK;
-  }
-  if (positionals.length !== 2)
-    throw new UsageError("USAGE", "diff: two images, IMAGE_A IMAGE_B (see zerodep diff --help)");
-  const limit = values.limit === undefined ? 20 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 0)
-    throw new UsageError("USAGE", `--limit: a whole number (got "${values.limit}")`);
+export async function runDiff({ values, positionals, io }: Invocation<typeof DIFF_FLAGS>): Promise<number> {
+  const limit = values.limit ?? 20;
   const r = await diffImages(positionals[0]!, positionals[1]!, {
     ...imageReadOptions(values, io),
   });
@@ -64,7 +28,7 @@ export async function runDiff(args: string[], io: CliIO): Promise<number> {
   for (const c of r.removed.slice(0, limit)) out.push(st.red(`  - ${c.path}  ${sign(c.delta)}`));
   for (const c of r.changed.slice(0, limit))
     out.push(st.yellow(`  ~ ${c.path}  ${sign(c.delta)}  (${c.changes?.join(", ")})`));
-  for (const c of r.config) out.push(`  config ${c.field}: ${JSON.stringify(c.a)} → ${JSON.stringify(c.b)}`);
+  for (const c of r.config) out.push(formatConfigChange(c));
   io.stdout.write(`${out.join("\n")}\n`);
   return differ ? EXIT.VERDICT_FAILED : EXIT.OK;
 }

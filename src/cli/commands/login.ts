@@ -1,43 +1,13 @@
-import { parseArgs } from "node:util";
 import { UsageError } from "../../errors.js";
 import { login } from "../../registry/login.js";
-import { type CliIO, EXIT } from "../io.js";
-import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptions } from "../registry-flags.js";
-
-export const loginHelp = `Usage: zerodep login REGISTRY -u USER --password-stdin [options]
-
-Checks the credentials against the registry (Basic or the Bearer token flow) and stores them where
-docker login does: $REGISTRY_AUTH_FILE when set, else $DOCKER_CONFIG/config.json or
-~/.docker/config.json (through its credsStore/credHelpers helper when it names one). The file is
-replaced atomically, mode 0600; the password is never printed.
-
-Options:
-  -u, --username USER   user name
-  --password-stdin      read the password from standard input (the only way: argv is visible to others)
-${REGISTRY_FLAGS_HELP}
-  --json                {schemaVersion, registry, username, storedIn}
-Exit: 0 logged in, 2 usage error, 3 credentials refused, registry or network error.`;
+import type { Invocation } from "../command.js";
+import type { LOGIN_FLAGS } from "../defs/login.js";
+import { EXIT } from "../io.js";
+import { registryOptions } from "../registry-flags.js";
 
 const MAX_PASSWORD = 64 * 1024;
 
-export async function runLogin(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      ...REGISTRY_FLAGS,
-      username: { type: "string", short: "u" },
-      "password-stdin": { type: "boolean" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    io.stdout.write(loginHelp + "\n");
-    return EXIT.OK;
-  }
-  if (positionals.length !== 1)
-    throw new UsageError("USAGE", "login: expected one REGISTRY (see zerodep login --help)");
+export async function runLogin({ values, positionals, io }: Invocation<typeof LOGIN_FLAGS>): Promise<number> {
   if (!values.username) throw new UsageError("USAGE", "login: -u USER is required");
   if (!values["password-stdin"])
     throw new UsageError("USAGE", "login: --password-stdin is required (pipe the password in)");

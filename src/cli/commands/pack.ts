@@ -1,106 +1,18 @@
-import { parseArgs } from "node:util";
-import { UsageError, ZerodepError } from "../../errors.js";
+import { ZerodepError } from "../../errors.js";
 import { parseImageArg } from "../../image/reference.js";
 import { pack, parsePackOut } from "../../pack/pack.js";
 import { type CopyReport, registryRef } from "../../registry/copy.js";
 import { packAndPush } from "../../registry/pack-push.js";
-import { type CliIO, EXIT } from "../io.js";
+import type { Invocation } from "../command.js";
+import type { PACK_FLAGS } from "../defs/pack.js";
+import { EXIT } from "../io.js";
 import { ProgressBar, ProgressBars } from "../progress.js";
-import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptions } from "../registry-flags.js";
-import { colorWanted, humanBytes, makeStyle } from "../style.js";
+import { registryOptions } from "../registry-flags.js";
+import { colorWanted, humanBytes, humanizeSizes, makeStyle } from "../style.js";
 import { printCopyReport } from "./copy.js";
 
-export const packHelp = `Usage: zerodep pack BINARY... --out oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:REPO:TAG] [options]
-
-A minimal, reproducible OCI image from binaries, without a daemon: the binary at /app/NAME on an empty
-(scratch) base, distroless-compatible /etc/passwd and /etc/group (nonroot 65532), /tmp 1777, and the CA
-bundle and zoneinfo when the binary needs them. Several binaries for different platforms make a
-multi-arch index. The image is checked (zerodep check) before it is written: an entrypoint that cannot
-run is refused, with the problem and its fix.
-
-Options:
-  --out oci:DIR[:TAG]   OCI image layout (other images in DIR are kept)
-  --out oci-archive:FILE[:TAG]         the layout as one tar (skopeo, podman load)
-  --out docker-archive:FILE[:REPO:TAG] docker load / podman load tarball (Docker 25+ style, one platform)
-  --ca-certs auto|none|FILE   CA bundle (auto: the host's, when the binary loads system roots)
-  --tzdata auto|all|none      /usr/share/zoneinfo (auto: when the binary loads named zones)
-  --user U              runtime user (default 65532:65532)
-  --entrypoint A,B      entrypoint (default: the binary)     --cmd A,B   arguments
-  --env K=V             environment (repeatable)             --workdir D
-  --label K=V           config label (repeatable)            --annotation K=V   manifest annotation
-  --port P[/tcp]        exposed port (repeatable)            --stop-signal S
-  --path /IN/IMAGE      the binary's path in the image (default /app/NAME)
-  --base IMAGE          build on an existing image: oci:DIR[:TAG], oci-archive:FILE[:TAG],
-                        docker-archive:FILE[:REPO:TAG] or a registry HOST/REPO[:TAG]
-                        (layers kept, config merged, media types kept)
-  --push REF            push the image to a registry too (after writing --out, or alone without --out)
-${REGISTRY_FLAGS_HELP}
-  --bundle-libs         copy the interpreter and the library closure (zerodep deps) into the image
-  --libs-root DIR       where those libraries come from (default /)
-  --force               write the image even if check says it will not run
-  --json                what was written (digests, sizes) as JSON
-SOURCE_DATE_EPOCH sets every timestamp (default 0): same inputs, same digests.
-
-Exit: 0 written, 1 refused by check, 3 bad input or I/O error, 2 usage error.`;
-
-function kvList(list: string[] | undefined, what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list ?? []) {
-    const i = kv.indexOf("=");
-    if (i <= 0) throw new UsageError("USAGE", `${what} wants KEY=VALUE (got "${kv}")`);
-    out[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return out;
-}
-
-export async function runPack(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      out: { type: "string", short: "o" },
-      "ca-certs": { type: "string" },
-      tzdata: { type: "string" },
-      user: { type: "string" },
-      entrypoint: { type: "string" },
-      cmd: { type: "string" },
-      env: { type: "string", multiple: true },
-      workdir: { type: "string" },
-      label: { type: "string", multiple: true },
-      annotation: { type: "string", multiple: true },
-      port: { type: "string", multiple: true },
-      "stop-signal": { type: "string" },
-      path: { type: "string" },
-      force: { type: "boolean" },
-      "bundle-libs": { type: "boolean" },
-      base: { type: "string" },
-      "libs-root": { type: "string" },
-      push: { type: "string" },
-      ...REGISTRY_FLAGS,
-      json: { type: "boolean" },
-      "no-color": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    io.stdout.write(packHelp + "\n");
-    return EXIT.OK;
-  }
-  if (positionals.length === 0)
-    throw new UsageError("USAGE", "pack: no BINARY given (see zerodep pack --help)");
-  if (!values.out && !values.push)
-    throw new UsageError(
-      "USAGE",
-      "pack: --out oci:DIR[:TAG] (or oci-archive:/docker-archive:) or --push REF is required",
-    );
-  const tz = values.tzdata ?? "auto";
-  if (!["auto", "all", "none"].includes(tz))
-    throw new UsageError("USAGE", `--tzdata: auto, all or none (got "${tz}")`);
+export async function runPack({ values, positionals, io }: Invocation<typeof PACK_FLAGS>): Promise<number> {
   const sde = io.env.SOURCE_DATE_EPOCH;
-  if (sde !== undefined && !/^\d+$/.test(sde))
-    throw new UsageError("USAGE", `SOURCE_DATE_EPOCH must be whole seconds (got "${sde}")`);
-  for (const kv of values.env ?? [])
-    if (kv.indexOf("=") <= 0) throw new UsageError("USAGE", `--env wants KEY=VALUE (got "${kv}")`);
   // Image references are parsed once, here, before anything is read or written.
   const outRef = values.out ? parsePackOut(values.out) : undefined;
   const pushRef = values.push ? registryRef(values.push, "--push") : undefined;
@@ -119,14 +31,14 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
     const packOpts = {
       binaries: positionals,
       caCerts: values["ca-certs"] ?? "auto",
-      tzdata: tz as "auto" | "all" | "none",
+      tzdata: values.tzdata ?? "auto",
       user: values.user,
-      entrypoint: values.entrypoint?.split(","),
-      cmd: values.cmd?.split(","),
+      entrypoint: values.entrypoint?.flat(),
+      cmd: values.cmd?.flat(),
       env: values.env,
       workdir: values.workdir,
-      labels: kvList(values.label, "--label"),
-      annotations: kvList(values.annotation, "--annotation"),
+      labels: Object.fromEntries(values.label ?? []),
+      annotations: Object.fromEntries(values.annotation ?? []),
       ports: values.port,
       stopSignal: values["stop-signal"],
       path: values.path,
@@ -183,7 +95,7 @@ export async function runPack(args: string[], io: CliIO): Promise<number> {
       `  ${plat.padEnd(14)} manifest ${im.manifest.digest.slice(0, 19)}…  layer ${humanBytes(size)} compressed\n`,
     );
     for (const w of im.warnings)
-      io.stderr.write(`  ${st.yellow("!")} ${w.code} ${w.message}\n    fix: ${w.fix}\n`);
+      io.stderr.write(`  ${st.yellow("!")} ${w.code} ${humanizeSizes(w.message)}\n    fix: ${w.fix}\n`);
   }
   return EXIT.OK;
 }

@@ -1,6 +1,6 @@
 /**
  * dive's image metrics, reproduced so that users can compare (dive v0.12–v0.13 `filetree.Efficiency`
- * and `image.Analyze`; REFERENCE.md "dive's image metrics"). Only the definition is reproduced, including
+ * and `image.Analyze`; README "The two waste figures"). Only the definition is reproduced, including
  * the parts users call wrong, so that the numbers match dive's on the same image:
  *
  * - Each layer is a tree of its tar entries; a parent without its own entry is a node with empty

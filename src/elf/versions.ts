@@ -136,7 +136,7 @@ export function compareDotted(a: string, b: string): number {
 
 /**
  * The highest `GLIBC_x.y[.z]` among the needed versions, or null. `GLIBC_PRIVATE` and
- * `GLIBC_ABI_DT_RELR` are markers, not releases (REFERENCE.md).
+ * `GLIBC_ABI_DT_RELR` are markers, not releases (README "inspect --json schema", `glibcMin`).
  */
 export function minimumGlibc(needs: VersionNeed[]): string | null {
   let best: string | null = null;

@@ -21,7 +21,7 @@ export function hasDt(elf: ElfFile, tag: number): boolean {
 }
 
 /**
- * static / static-pie / dynamic / shared-library, from the ELF alone (REFERENCE.md "ELF: linkage").
+ * static / static-pie / dynamic / shared-library, from the ELF alone (README "Linkage rules").
  * Build settings such as CGO_ENABLED never decide it: a cgo-enabled program may still be static.
  */
 export function classifyLinkage(elf: ElfFile): Linkage {

@@ -1,4 +1,4 @@
-// dive's metrics, worked by hand from dive's definition (REFERENCE.md "dive's image metrics";
+// dive's metrics, worked by hand from dive's definition (README "The two waste figures";
 // filetree/efficiency.go): only leaves of each layer's tree are scored, a whiteout weighs the subtree it
 // deletes when that was a directory with its own entry, wastedBytes sums every copy of a path seen twice.
 import assert from "node:assert/strict";

@@ -1,19 +1,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import {
-  chmodSync,
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { zerodep } from "../helpers/cli.js";
-import { fixture, fixturesDir, hasFixture, needs, needsRoot, run } from "../helpers/env.js";
+import { fixture, hasFixture, needs, needsRoot, run } from "../helpers/env.js";
 import { cli } from "./in-process.js";
 import { assertInspectRecord } from "./schema.js";
 

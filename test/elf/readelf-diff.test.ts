@@ -2,7 +2,7 @@
  * Differential test against GNU readelf 2.40 (and elfutils eu-readelf as a second opinion) on the
  * same inputs: every ELF fixture and every ELF file under /usr/bin, /usr/sbin,
  * /usr/lib/x86_64-linux-gnu and /usr/libexec of this machine. Golden values come from the anchors
- * only; the classification rules applied to readelf's facts are the ones written in REFERENCE.md
+ * only; the classification rules applied to readelf's facts are the ones written in README "Linkage rules"
  * ("ELF: linkage", "ELF: hardening"), restated below next to each check.
  */
 import assert from "node:assert/strict";
@@ -101,7 +101,7 @@ const ptName = (n: number) =>
 const hasTag = (f: ReadelfFacts, tag: string) => f.dynamic?.some((d) => d.tag === tag) ?? false;
 
 /**
- * REFERENCE.md "ELF: linkage", applied to readelf's words. Two refinements of ours, both documented in
+ * README "Linkage rules", applied to readelf's words. Two refinements of ours, both documented in
  * src/inspect/elf-facts.ts classifyLinkage. Linkers give every executable (PIEs included) a
  * DT_DEBUG entry and never a shared object, so: an ET_DYN with PT_INTERP but without DF_1_PIE is a
  * runnable library (libc.so.6, pam_cap.so) unless it has DT_DEBUG and no SONAME (a PIE from a linker

@@ -122,7 +122,7 @@ export const FILE_RULES: Map<string, Rule> = new Map([
         "file 5.44 calls any object with a DT_FLAGS_1 entry, no DT_NEEDED and no PT_INTERP 'static-pie " +
         "linked', whatever the flags say (dodynamic sets pie=1 on the tag). A shared library that needs " +
         "nothing (libicudata, libabsl_*, pam_deny.so, valgrind preloads) and was linked with -z now gets " +
-        "DT_FLAGS_1=NOW: it is no executable. We call static-pie only with DF_1_PIE (REFERENCE.md).",
+        "DT_FLAGS_1=NOW: it is no executable. We call static-pie only with DF_1_PIE (README 'Linkage rules').",
       applies: (a, f, o) =>
         f.linking === "static-pie" &&
         hasTag(a, "FLAGS_1") &&
@@ -139,7 +139,7 @@ export const FILE_RULES: Map<string, Rule> = new Map([
       field: "stripped",
       why:
         "file says 'not stripped' when a section is named .debug_info even without .symtab (doshn sets " +
-        "stripped=0 on the name). Stripped means no SHT_SYMTAB for us (REFERENCE.md), which is what " +
+        "stripped=0 on the name). Stripped means no SHT_SYMTAB for us (README 'Linkage rules'), which is what " +
         "strip --strip-all removes and what symbol-based checks need.",
       applies: (a, f, o) =>
         f.stripped === false && !hasSymtab(a) && hasSection(a, ".debug_info") && o.stripped === true,

@@ -160,7 +160,7 @@ function checksFor(e: ManifestEntry, x: Anchors, r: InspectResult, raw: Raw): Ch
   add("endian", a.endian, r.elf?.endian);
   add("machine", READELF_MACHINES[a.machineName ?? ""] ?? a.machineName, r.elf?.machine);
   add("type", a.type, r.elf?.type);
-  // Two anchors for linkage: REFERENCE.md's rules on readelf's facts, and file's words.
+  // Two anchors for linkage: README "Linkage rules" on readelf's facts, and file's words.
   const l = readelfLinkage(a);
   add(
     "linkage",

@@ -11,7 +11,7 @@
  * lddtree is not the loader (its FindLib/ParseELF in /usr/bin/lddtree): it searches
  *   own RPATH + main's RPATH + LD_LIBRARY_PATH + own RUNPATH + main's RUNPATH + ld.so.conf dirs +
  *   the interpreter's directory (and /usr/ of it),
- * depth first, once per DT_NEEDED name. The glibc loader (REFERENCE.md "Library resolution") uses the
+ * depth first, once per DT_NEEDED name. The glibc loader (README "deps / check against ldd and lddtree") uses the
  * RPATH of the whole loader chain (none at all when the requester has RUNPATH), RUNPATH of the
  * requester only, /etc/ld.so.cache, then its built-in system directories, breadth first, and reuses
  * objects by SONAME. Each such difference is a named rule in LDDTREE_RULES; its precondition is proved

@@ -38,7 +38,7 @@ export {
   checkSource,
   NEED_CODES,
 } from "./check/check.js";
-export { type CheckImageOptions, type CheckImageResult, checkImage } from "./check/check-image.js";
+export { type CheckImageOptions, type CheckImageResult, checkImage } from "./analyze/check-image.js";
 export {
   type EntrypointVerdict,
   judgeEntrypoint,
@@ -68,7 +68,7 @@ export {
   openImage,
   openSink,
   openSource,
-} from "./image/open.js";
+} from "./transfer/open.js";
 // One reference type for every medium (issue #13 item 3): parsed once, formatted canonically.
 export {
   type DockerArchiveRef,
@@ -95,7 +95,7 @@ export {
 export type { BlobAction, BlobOrigin, ImageSink } from "./image/sink.js";
 export type { ImageSource } from "./image/source.js";
 export { inspectFile, inspectSource } from "./inspect/inspect.js";
-export { type InspectImageOptions, inspectImage } from "./inspect/inspect-image.js";
+export { type InspectImageOptions, inspectImage } from "./analyze/inspect-image.js";
 export { sniffFormat } from "./inspect/other-formats.js";
 export {
   type DebugInfo,
@@ -143,7 +143,7 @@ export {
   push,
   registryRef,
   type TransferOptions,
-} from "./registry/copy.js";
+} from "./transfer/copy.js";
 export {
   authFilePaths,
   type Credential,
@@ -154,8 +154,8 @@ export {
 export { RegistryError } from "./registry/errors.js";
 export { type LoginResult, login } from "./registry/login.js";
 export type { RegistryOptions } from "./registry/options.js";
-export { packAndPush } from "./registry/pack-push.js";
-export { formatReference, type ImageReference, parseReference } from "./registry/reference.js";
+export { packAndPush } from "./pack/pack-push.js";
+export { formatReference, type ImageReference, parseReference } from "./oci/distribution-reference.js";
 export { RegistryImageSink } from "./registry/sink.js";
 export { RegistryImageSource } from "./registry/source.js";
 export { uploadBlob } from "./registry/upload.js";

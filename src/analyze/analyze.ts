@@ -3,7 +3,7 @@ import { getFact, setFact } from "../image/facts.js";
 import { type FileIndex, nodePath, type WasteReason } from "../image/file-index.js";
 import type { ImageRootFs } from "../image/image-root-fs.js";
 import { type ContentVisitor, indexImage, type LayerVisitor, sha256Visitor } from "../image/index-image.js";
-import { type OpenImageOptions, openImage } from "../image/open.js";
+import { type OpenImageOptions, openImage } from "../transfer/open.js";
 import type { ImageRef } from "../image/reference.js";
 import { formatPlatform, type ResolvedImage, resolveImage } from "../image/select.js";
 import type { ImageSource } from "../image/source.js";

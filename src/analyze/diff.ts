@@ -1,6 +1,6 @@
 import { CONTENT_SHA256, getFact } from "../image/facts.js";
 import { type FileIndex, type IndexNode, nodePath } from "../image/file-index.js";
-import { type OpenImageOptions, openImage } from "../image/open.js";
+import { type OpenImageOptions, openImage } from "../transfer/open.js";
 import type { ImageRef } from "../image/reference.js";
 import type { Platform } from "../oci/types.js";
 import { analyzeSource } from "./analyze.js";

@@ -1,6 +1,6 @@
 import { UsageError, ZerodepError } from "../errors.js";
 import { normalizeRepoTag, REPO_TAG_ANY_CASE_RE, REPO_TAG_RE } from "../oci/archive.js";
-import { formatReference, type ImageReference, parseReference } from "../registry/reference.js";
+import { formatReference, type ImageReference, parseReference } from "../oci/distribution-reference.js";
 
 /*
  * One image reference type for every medium zerodep reads from or writes to. A string is parsed once,
@@ -9,7 +9,7 @@ import { formatReference, type ImageReference, parseReference } from "../registr
  *   oci:DIR[:TAG]                    an OCI image layout directory
  *   oci-archive:FILE[:TAG]           a tar of one (skopeo's and podman's oci-archive:)
  *   docker-archive:FILE[:REPO:TAG]   a `docker save` tarball
- *   [docker://]HOST/REPO[:TAG|@DIGEST]  a registry (Docker's normalisation, src/registry/reference.ts)
+ *   [docker://]HOST/REPO[:TAG|@DIGEST]  a registry (Docker's normalisation, src/oci/distribution-reference.ts)
  *
  * Splitting a path from its tag: skopeo splits at the FIRST ':' (containers/image
  * oci/internal.SplitPathAndImage), which cannot name a path with ':' at all; zerodep keeps its own rule,

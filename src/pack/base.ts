@@ -2,7 +2,7 @@ import { ParseError, ZerodepError } from "../errors.js";
 import { FileIndex } from "../image/file-index.js";
 import { ImageRootFs, LayerFileLoader } from "../image/image-root-fs.js";
 import { layerTar } from "../image/layer-stream.js";
-import { openImage } from "../image/open.js";
+import { openImage } from "../transfer/open.js";
 import type { ImageRef } from "../image/reference.js";
 import { resolveImage } from "../image/select.js";
 import type { ImageSource } from "../image/source.js";

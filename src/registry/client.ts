@@ -7,7 +7,7 @@ import { Authenticator } from "./auth.js";
 import { findCredential } from "./credentials.js";
 import { isTemporaryStatus, isTransientNetworkError, parseErrorBody, RegistryError } from "./errors.js";
 import type { RegistryOptions } from "./options.js";
-import { isLoopbackHost } from "./reference.js";
+import { isLoopbackHost } from "../oci/distribution-reference.js";
 import { type HttpResponse, Transport } from "./transport.js";
 
 /** Every manifest type we read: distribution answers 404 to a GET whose Accept lacks the stored type. */

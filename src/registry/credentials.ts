@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { IoError, ParseError } from "../errors.js";
-import { DOCKER_HUB } from "./reference.js";
+import { DOCKER_HUB } from "../oci/distribution-reference.js";
 
 /** What a registry accepts from us: a user and password (or token as password), or an OAuth2 refresh token. */
 export type Credential =

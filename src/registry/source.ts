@@ -6,7 +6,7 @@ import { readJsonBlob, verifyBlob } from "../oci/verify.js";
 import { getBlob, getManifest } from "./api.js";
 import type { RegistryClient } from "./client.js";
 import { isTransientNetworkError, RegistryError } from "./errors.js";
-import { formatReference, type ImageReference, manifestRef } from "./reference.js";
+import { formatReference, type ImageReference, manifestRef } from "../oci/distribution-reference.js";
 
 /**
  * An image in a registry, read lazily: resolve() fetches the named manifest or index (Accept: every

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { analyzeSource } from "../../src/analyze/analyze.js";
 import { nodePath } from "../../src/image/file-index.js";
-import { openImage } from "../../src/image/open.js";
+import { openImage } from "../../src/transfer/open.js";
 import { needs, run } from "../helpers/env.js";
 import { type BuiltImage, buildImage, fill, tarListing } from "./images.js";
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { analyzeSource } from "../../src/analyze/analyze.js";
 import { nodePath } from "../../src/image/file-index.js";
-import { openImage } from "../../src/image/open.js";
+import { openImage } from "../../src/transfer/open.js";
 import { needs, run } from "../helpers/env.js";
 
 test("an image built and unpacked by umoci: tar -tzvf, skopeo inspect and umoci unpack agree with analyze", {

@@ -7,10 +7,10 @@ import { after, before, describe, test } from "node:test";
 import { ParseError, ZerodepError } from "../../src/errors.js";
 import { layerTar } from "../../src/image/layer-stream.js";
 import { MergedTree } from "../../src/image/merged-tree.js";
-import { openImage } from "../../src/image/open.js";
 import { resolveImage } from "../../src/image/select.js";
 import type { ImageSource } from "../../src/image/source.js";
 import { readTar } from "../../src/tar/reader.js";
+import { openImage } from "../../src/transfer/open.js";
 import { zerodep } from "../helpers/cli.js";
 import { fixture, needs, run } from "../helpers/env.js";
 

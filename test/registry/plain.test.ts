@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { copy, push } from "../../src/registry/copy.js";
+import { copy, push } from "../../src/transfer/copy.js";
 import { zerodep } from "../helpers/cli.js";
 import { fixture, needs, run } from "../helpers/env.js";
 import { zerodepAsync } from "./cli-async-for-tests.js";

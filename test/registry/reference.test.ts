@@ -3,9 +3,9 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { parseReference } from "../../src/oci/distribution-reference.js";
 import { parseChallenges } from "../../src/registry/challenge.js";
 import { findCredential } from "../../src/registry/credentials.js";
-import { parseReference } from "../../src/registry/reference.js";
 
 // Expected values are Docker's documented normalisation (distribution/reference ParseNormalizedNamed,
 // `docker pull` docs), not our own output.

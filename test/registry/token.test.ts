@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { copy, pull, push } from "../../src/registry/copy.js";
+import { copy, pull, push } from "../../src/transfer/copy.js";
 import { zerodep } from "../helpers/cli.js";
 import { fixture, needs } from "../helpers/env.js";
 import { runAsync, zerodepAsync } from "./cli-async-for-tests.js";

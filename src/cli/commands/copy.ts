@@ -8,7 +8,7 @@ import {
   push,
   registryRef,
   type TransferOptions,
-} from "../../registry/copy.js";
+} from "../../transfer/copy.js";
 import type { Invocation } from "../command.js";
 import type { COPY_FLAGS, PULL_FLAGS, PUSH_FLAGS } from "../defs/transfer.js";
 import type { Flags, FlagValues } from "../flags.js";

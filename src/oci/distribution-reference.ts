@@ -1,5 +1,5 @@
 import { UsageError } from "../errors.js";
-import { type Digest, isDigest } from "../oci/digest.js";
+import { type Digest, isDigest } from "./digest.js";
 
 /**
  * A registry image reference, normalised the way Docker does it (distribution/reference

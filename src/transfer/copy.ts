@@ -1,6 +1,6 @@
 import { UsageError } from "../errors.js";
 import { type CopyEvent, type CopyResult, copyImage } from "../image/copy.js";
-import { openSink, openSource } from "../image/open.js";
+import { openSink, openSource } from "./open.js";
 import {
   type FileImageRef,
   formatImageRef,
@@ -16,9 +16,9 @@ import {
 import type { ImageSink } from "../image/sink.js";
 import type { ImageSource } from "../image/source.js";
 import type { Platform } from "../oci/types.js";
-import { RegistrySession } from "./client.js";
-import type { RegistryOptions } from "./options.js";
-import { RegistryImageSource } from "./source.js";
+import { RegistrySession } from "../registry/client.js";
+import type { RegistryOptions } from "../registry/options.js";
+import { RegistryImageSource } from "../registry/source.js";
 
 export const COPY_SCHEMA_VERSION = 1;
 

@@ -4,6 +4,7 @@
 
 // analyze / diff (issue #6)
 export { type AnalyzedImage, type AnalyzeOptions, analyze, analyzeSource } from "./analyze/analyze.js";
+export { type CheckImageOptions, type CheckImageResult, checkImage } from "./analyze/check-image.js";
 export {
   type ConfigChange,
   DIFF_SCHEMA_VERSION,
@@ -15,6 +16,7 @@ export { type DiveInefficiency, type DiveMetrics, DiveModel } from "./analyze/di
 export { auditElf, type ElfAudit } from "./analyze/elf-audit.js";
 export { evaluateGates, type GateOptions, type GateResult } from "./analyze/gates.js";
 export { type GoPackageSize, type GoSizeReport, goPackageOf, goSizeByPackage } from "./analyze/go-size.js";
+export { type InspectImageOptions, inspectImage } from "./analyze/inspect-image.js";
 export {
   ANALYZE_SCHEMA_VERSION,
   type AnalyzeResult,
@@ -38,7 +40,6 @@ export {
   checkSource,
   NEED_CODES,
 } from "./check/check.js";
-export { type CheckImageOptions, type CheckImageResult, checkImage } from "./analyze/check-image.js";
 export {
   type EntrypointVerdict,
   judgeEntrypoint,
@@ -62,13 +63,6 @@ export { compressionOf, layerTar } from "./image/layer-stream.js";
 export { ArchiveImageSink, LayoutImageSink } from "./image/layout-sink.js";
 export { LayoutImageSource } from "./image/layout-source.js";
 export { classifyLayerPath, type MergedEntry, MergedTree } from "./image/merged-tree.js";
-export {
-  type OpenImageOptions,
-  type OpenSinkOptions,
-  openImage,
-  openSink,
-  openSource,
-} from "./transfer/open.js";
 // One reference type for every medium (issue #13 item 3): parsed once, formatted canonically.
 export {
   type DockerArchiveRef,
@@ -95,7 +89,6 @@ export {
 export type { BlobAction, BlobOrigin, ImageSink } from "./image/sink.js";
 export type { ImageSource } from "./image/source.js";
 export { inspectFile, inspectSource } from "./inspect/inspect.js";
-export { type InspectImageOptions, inspectImage } from "./analyze/inspect-image.js";
 export { sniffFormat } from "./inspect/other-formats.js";
 export {
   type DebugInfo,
@@ -113,6 +106,7 @@ export {
 } from "./inspect/types.js";
 export { BufferSource, type ByteSource, FileSource } from "./io/reader.js";
 export { writeDockerArchive, writeOciArchive } from "./oci/archive.js";
+export { formatReference, type ImageReference, parseReference } from "./oci/distribution-reference.js";
 export {
   buildConfig,
   buildIndex,
@@ -130,9 +124,28 @@ export {
   sha256,
 } from "./oci/index.js";
 export { type PackOptions, type PackResult, pack, parsePackOut } from "./pack/pack.js";
+export { packAndPush } from "./pack/pack-push.js";
 export { type FetchedManifest, getManifest, putManifest } from "./registry/api.js";
 export { type Challenge, parseChallenges } from "./registry/challenge.js";
 export { RegistryClient, RegistrySession } from "./registry/client.js";
+export {
+  authFilePaths,
+  type Credential,
+  type CredentialOptions,
+  findCredential,
+  storeCredential,
+} from "./registry/credentials.js";
+export { RegistryError } from "./registry/errors.js";
+export { type LoginResult, login } from "./registry/login.js";
+export type { RegistryOptions } from "./registry/options.js";
+export { RegistryImageSink } from "./registry/sink.js";
+export { RegistryImageSource } from "./registry/source.js";
+export { uploadBlob } from "./registry/upload.js";
+export { renderHtmlReport, writeHtmlReport } from "./report/html.js";
+export { type DepsOptions, deps } from "./resolve/deps.js";
+export { DEP_CODES, type DepCode, type DepProblem } from "./resolve/resolve.js";
+export { type ScanOptions, scanTrees } from "./scan/scan.js";
+export { HOSTILE_PATH_CODES, TAR_WARNING_CODES, type TarWarning, type TarWarningCode } from "./tar/reader.js";
 export {
   COPY_SCHEMA_VERSION,
   type CopyReport,
@@ -145,22 +158,9 @@ export {
   type TransferOptions,
 } from "./transfer/copy.js";
 export {
-  authFilePaths,
-  type Credential,
-  type CredentialOptions,
-  findCredential,
-  storeCredential,
-} from "./registry/credentials.js";
-export { RegistryError } from "./registry/errors.js";
-export { type LoginResult, login } from "./registry/login.js";
-export type { RegistryOptions } from "./registry/options.js";
-export { packAndPush } from "./pack/pack-push.js";
-export { formatReference, type ImageReference, parseReference } from "./oci/distribution-reference.js";
-export { RegistryImageSink } from "./registry/sink.js";
-export { RegistryImageSource } from "./registry/source.js";
-export { uploadBlob } from "./registry/upload.js";
-export { renderHtmlReport, writeHtmlReport } from "./report/html.js";
-export { type DepsOptions, deps } from "./resolve/deps.js";
-export { DEP_CODES, type DepCode, type DepProblem } from "./resolve/resolve.js";
-export { type ScanOptions, scanTrees } from "./scan/scan.js";
-export { HOSTILE_PATH_CODES, TAR_WARNING_CODES, type TarWarning, type TarWarningCode } from "./tar/reader.js";
+  type OpenImageOptions,
+  type OpenSinkOptions,
+  openImage,
+  openSink,
+  openSource,
+} from "./transfer/open.js";

@@ -1,10 +1,10 @@
+import { type CheckResult, hostPlatform } from "../check/check.js";
+import { judgeEntrypoint, runtimeConfigOf } from "../check/entrypoint.js";
 import { indexImage } from "../image/index-image.js";
-import { type OpenImageOptions, openImage } from "../transfer/open.js";
 import { type ImageRef, imageRefName } from "../image/reference.js";
 import { formatPlatform, parsePlatform, platformMatches, resolveImages } from "../image/select.js";
 import type { Platform } from "../oci/types.js";
-import { type CheckResult, hostPlatform } from "../check/check.js";
-import { judgeEntrypoint, runtimeConfigOf } from "../check/entrypoint.js";
+import { type OpenImageOptions, openImage } from "../transfer/open.js";
 
 export interface CheckImageOptions {
   /** The target platform: which image of an index, and what the program must run on (default: this machine's). */

@@ -1,8 +1,8 @@
 import { CONTENT_SHA256, getFact } from "../image/facts.js";
 import { type FileIndex, type IndexNode, nodePath } from "../image/file-index.js";
-import { type OpenImageOptions, openImage } from "../transfer/open.js";
 import type { ImageRef } from "../image/reference.js";
 import type { Platform } from "../oci/types.js";
+import { type OpenImageOptions, openImage } from "../transfer/open.js";
 import { analyzeSource } from "./analyze.js";
 
 export const DIFF_SCHEMA_VERSION = 1;

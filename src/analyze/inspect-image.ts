@@ -1,13 +1,13 @@
 import { envMapOf, findProgram, runtimeConfigOf } from "../check/entrypoint.js";
 import { ZerodepError } from "../errors.js";
 import { indexImage } from "../image/index-image.js";
-import { type OpenImageOptions, openImage } from "../transfer/open.js";
 import { type ImageRef, imageRefName } from "../image/reference.js";
 import { resolveImage } from "../image/select.js";
-import type { Platform } from "../oci/types.js";
-import { resolvePath } from "../resolve/root-fs.js";
 import { inspectSource } from "../inspect/inspect.js";
 import type { InspectResult } from "../inspect/types.js";
+import type { Platform } from "../oci/types.js";
+import { resolvePath } from "../resolve/root-fs.js";
+import { type OpenImageOptions, openImage } from "../transfer/open.js";
 
 export interface InspectImageOptions {
   platform?: Platform | string;

@@ -2,7 +2,6 @@ import { ParseError, ZerodepError } from "../errors.js";
 import { FileIndex } from "../image/file-index.js";
 import { ImageRootFs, LayerFileLoader } from "../image/image-root-fs.js";
 import { layerTar } from "../image/layer-stream.js";
-import { openImage } from "../transfer/open.js";
 import type { ImageRef } from "../image/reference.js";
 import { resolveImage } from "../image/select.js";
 import type { ImageSource } from "../image/source.js";
@@ -10,6 +9,7 @@ import { familyOf, type MediaFamily } from "../oci/media-types.js";
 import type { Descriptor, ImageConfig, Manifest, Platform } from "../oci/types.js";
 import type { RegistryOptions } from "../registry/options.js";
 import { readTar } from "../tar/reader.js";
+import { openImage } from "../transfer/open.js";
 
 export interface BaseImage {
   family: MediaFamily;

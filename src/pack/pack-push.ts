@@ -2,8 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FileImageRef, type ImageRef, imageRefName } from "../image/reference.js";
-import { type PackOptions, type PackResult, pack, parsePackOut } from "./pack.js";
 import { type CopyReport, copy, registryRef, type TransferOptions } from "../transfer/copy.js";
+import { type PackOptions, type PackResult, pack, parsePackOut } from "./pack.js";
 
 /**
  * `zerodep pack … --push REF`: packs (to `opts.out` when given, else to a temporary layout that is

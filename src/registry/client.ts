@@ -2,12 +2,12 @@ import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { IoError } from "../errors.js";
 import type { Digest } from "../oci/digest.js";
+import { isLoopbackHost } from "../oci/distribution-reference.js";
 import { MediaType } from "../oci/media-types.js";
 import { Authenticator } from "./auth.js";
 import { findCredential } from "./credentials.js";
 import { isTemporaryStatus, isTransientNetworkError, parseErrorBody, RegistryError } from "./errors.js";
 import type { RegistryOptions } from "./options.js";
-import { isLoopbackHost } from "../oci/distribution-reference.js";
 import { type HttpResponse, Transport } from "./transport.js";
 
 /** Every manifest type we read: distribution answers 404 to a GET whose Accept lacks the stored type. */

@@ -1,8 +1,8 @@
 import { UsageError } from "../errors.js";
+import { DOCKER_HUB, DOCKER_HUB_API } from "../oci/distribution-reference.js";
 import { RegistrySession } from "./client.js";
 import { dockerConfigPath, storeCredential } from "./credentials.js";
 import type { RegistryOptions } from "./options.js";
-import { DOCKER_HUB, DOCKER_HUB_API } from "../oci/distribution-reference.js";
 
 export interface LoginResult {
   schemaVersion: 1;

@@ -1,8 +1,8 @@
 import type { BlobAction, BlobOrigin, ImageSink } from "../image/sink.js";
+import { formatReference, type ImageReference } from "../oci/distribution-reference.js";
 import type { Descriptor } from "../oci/types.js";
 import { putManifest } from "./api.js";
 import type { RegistryClient } from "./client.js";
-import { formatReference, type ImageReference } from "../oci/distribution-reference.js";
 import { uploadBlob } from "./upload.js";
 
 /**

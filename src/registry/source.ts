@@ -1,12 +1,12 @@
 import { ParseError } from "../errors.js";
 import { isIndexMediaType, isManifestMediaType } from "../image/select.js";
 import type { ImageSource } from "../image/source.js";
+import { formatReference, type ImageReference, manifestRef } from "../oci/distribution-reference.js";
 import type { Descriptor } from "../oci/types.js";
 import { readJsonBlob, verifyBlob } from "../oci/verify.js";
 import { getBlob, getManifest } from "./api.js";
 import type { RegistryClient } from "./client.js";
 import { isTransientNetworkError, RegistryError } from "./errors.js";
-import { formatReference, type ImageReference, manifestRef } from "../oci/distribution-reference.js";
 
 /**
  * An image in a registry, read lazily: resolve() fetches the named manifest or index (Accept: every

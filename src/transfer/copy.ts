@@ -1,6 +1,5 @@
 import { UsageError } from "../errors.js";
 import { type CopyEvent, type CopyResult, copyImage } from "../image/copy.js";
-import { openSink, openSource } from "./open.js";
 import {
   type FileImageRef,
   formatImageRef,
@@ -19,6 +18,7 @@ import type { Platform } from "../oci/types.js";
 import { RegistrySession } from "../registry/client.js";
 import type { RegistryOptions } from "../registry/options.js";
 import { RegistryImageSource } from "../registry/source.js";
+import { openSink, openSource } from "./open.js";
 
 export const COPY_SCHEMA_VERSION = 1;
 

@@ -1,13 +1,19 @@
+import { ArchiveImageSource } from "../image/archive-source.js";
+import { ArchiveImageSink, LayoutImageSink } from "../image/layout-sink.js";
+import { LayoutImageSource } from "../image/layout-source.js";
+import {
+  formatImageRef,
+  type ImageRef,
+  imageRefName,
+  parseImageArg,
+  toImageRef,
+} from "../image/reference.js";
+import type { ImageSink } from "../image/sink.js";
+import type { ImageSource } from "../image/source.js";
 import { RegistrySession } from "../registry/client.js";
 import type { RegistryOptions } from "../registry/options.js";
 import { RegistryImageSink } from "../registry/sink.js";
 import { RegistryImageSource } from "../registry/source.js";
-import { ArchiveImageSource } from "../image/archive-source.js";
-import { ArchiveImageSink, LayoutImageSink } from "../image/layout-sink.js";
-import { LayoutImageSource } from "../image/layout-source.js";
-import { formatImageRef, type ImageRef, imageRefName, parseImageArg, toImageRef } from "../image/reference.js";
-import type { ImageSink } from "../image/sink.js";
-import type { ImageSource } from "../image/source.js";
 
 export interface OpenImageOptions {
   /** How registries are reached (credentials, --ca-file, --insecure, timeouts). */

@@ -1,5 +1,5 @@
-import { type CheckResult, check } from "../../check/check.js";
 import { type CheckImageResult, checkImage } from "../../analyze/check-image.js";
+import { type CheckResult, check } from "../../check/check.js";
 import { UsageError } from "../../errors.js";
 import { LibraryCache } from "../../resolve/resolve.js";
 import type { Invocation } from "../command.js";

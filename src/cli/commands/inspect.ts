@@ -1,6 +1,6 @@
+import { inspectImage } from "../../analyze/inspect-image.js";
 import { UsageError } from "../../errors.js";
 import { inspectFile } from "../../inspect/inspect.js";
-import { inspectImage } from "../../analyze/inspect-image.js";
 import type { Invocation } from "../command.js";
 import type { INSPECT_FLAGS } from "../defs/inspect.js";
 import { formatInspect } from "../format-inspect.js";

@@ -1,8 +1,8 @@
 import { ZerodepError } from "../../errors.js";
 import { parseImageArg } from "../../image/reference.js";
 import { pack, parsePackOut } from "../../pack/pack.js";
-import { type CopyReport, registryRef } from "../../transfer/copy.js";
 import { packAndPush } from "../../pack/pack-push.js";
+import { type CopyReport, registryRef } from "../../transfer/copy.js";
 import type { Invocation } from "../command.js";
 import type { PACK_FLAGS } from "../defs/pack.js";
 import { EXIT } from "../io.js";

@@ -1,3 +1,4 @@
+import { hostPlatform } from "../check/check.js";
 import { runtimeConfigOf } from "../check/entrypoint.js";
 import { getFact, setFact } from "../image/facts.js";
 import { type FileIndex, nodePath, type WasteReason } from "../image/file-index.js";
@@ -96,7 +97,8 @@ function elfVisitor(maxElf: number): ContentVisitor {
  * `check` of the entrypoint then reads the few files it needs back from their layers.
  */
 export async function analyzeSource(src: ImageSource, opts: AnalyzeOptions = {}): Promise<AnalyzedImage> {
-  const img = await resolveImage(src, { platform: opts.platform });
+  // An index without --platform: this machine's image, as check does (and the result says so).
+  const img = await resolveImage(src, { platform: opts.platform, prefer: hostPlatform() });
   const { config } = img;
   const maxElf = opts.maxElfBytes ?? 512 * 1024 * 1024;
   const top = opts.top ?? 20;
@@ -236,6 +238,7 @@ export async function analyzeSource(src: ImageSource, opts: AnalyzeOptions = {})
     image: src.name,
     digest: img.descriptor.digest,
     platform: formatPlatform(img.platform),
+    platformChoice: img.chosen,
     created: typeof config.created === "string" ? config.created : null,
     config: runtimeConfigOf(config),
     layers,

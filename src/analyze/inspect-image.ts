@@ -1,3 +1,4 @@
+import { hostPlatform } from "../check/check.js";
 import { envMapOf, findProgram, runtimeConfigOf } from "../check/entrypoint.js";
 import { ZerodepError } from "../errors.js";
 import { indexImage } from "../image/index-image.js";
@@ -30,7 +31,7 @@ export async function inspectImage(
   const spec = imageRefName(image);
   const src = await openImage(image, opts.image);
   try {
-    const img = await resolveImage(src, { platform: opts.platform });
+    const img = await resolveImage(src, { platform: opts.platform, prefer: hostPlatform() });
     const a = await indexImage(src, img);
     const c = runtimeConfigOf(img.config);
     let paths = opts.paths;

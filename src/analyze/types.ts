@@ -70,6 +70,8 @@ export interface AnalyzeResult {
   /** Manifest digest. */
   digest: string;
   platform: string;
+  /** How the platform was chosen: asked for with --platform, the only one, or this machine's from an index. */
+  platformChoice: "requested" | "only" | "this machine";
   created: string | null;
   config: {
     user: string | null;

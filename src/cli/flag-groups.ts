@@ -64,7 +64,7 @@ export const UPLOAD = {
 export const PLATFORM = {
   platform: str({
     value: "OS/ARCH",
-    help: "which platform of a multi-platform index (os/arch[/variant])",
+    help: "which platform of a multi-platform index (os/arch[/variant]; default this machine's)",
     parse: platformValue,
   }),
 };

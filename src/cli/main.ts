@@ -3,6 +3,7 @@
 // arguments (CONVENTIONS.md #7).
 import { setFlagsFromString } from "node:v8";
 import { ZerodepError } from "../errors.js";
+import { removeInterrupted } from "../io/cleanup.js";
 import { runCli } from "./run.js";
 
 // A zerodep run lasts seconds. V8's optimising compiler, left to its default inlining budget, builds
@@ -12,6 +13,22 @@ import { runCli } from "./run.js";
 // inlined and the big graphs out. Set before any hot code runs; ZERODEP_V8_DEFAULTS=1 opts out.
 if (process.env["ZERODEP_V8_DEFAULTS"] !== "1")
   setFlagsFromString("--max-inlined-bytecode-size-cumulative=200");
+
+// Ctrl-C or a TERM from CI: remove the staging directories and temp files of outputs being written
+// (the existing outputs are untouched: writers only rename into place when done), say so in one line,
+// and exit as shells expect (128 + signal number).
+for (const [signal, exit] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const) {
+  process.once(signal, () => {
+    const removed = removeInterrupted();
+    process.stderr.write(
+      `\nzerodep: interrupted (${signal})${removed.length ? `; removed ${removed.length} unfinished output(s)` : ""}\n`,
+    );
+    process.exit(exit);
+  });
+}
 
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,

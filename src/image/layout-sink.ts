@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ParseError } from "../errors.js";
+import { removeOnInterrupt } from "../io/cleanup.js";
 import { writeDockerArchive, writeOciArchive } from "../oci/archive.js";
 import { LayoutWriter } from "../oci/layout.js";
 import type { Descriptor } from "../oci/types.js";
@@ -68,6 +69,7 @@ export class LayoutImageSink implements ImageSink {
  */
 export class ArchiveImageSink implements ImageSink {
   readonly name: string;
+  private readonly release: () => void;
   private constructor(
     private readonly inner: LayoutImageSink,
     private readonly tmp: string,
@@ -75,6 +77,7 @@ export class ArchiveImageSink implements ImageSink {
     name: string,
   ) {
     this.name = name;
+    this.release = removeOnInterrupt(tmp);
   }
 
   static async open(
@@ -105,10 +108,12 @@ export class ArchiveImageSink implements ImageSink {
       }
     } finally {
       await rm(this.tmp, { recursive: true, force: true });
+      this.release();
     }
   }
   async abort(): Promise<void> {
     await this.inner.abort();
     await rm(this.tmp, { recursive: true, force: true });
+    this.release();
   }
 }

@@ -59,19 +59,31 @@ export async function resolveImages(
   return hits;
 }
 
-/** Exactly one image: the only one, or the one for `platform`. AMBIGUOUS_PLATFORM when several remain. */
+/**
+ * Exactly one image: the one for `platform`, the only one, or — when `prefer` is given (this machine's
+ * platform) and no platform was asked for — the index's image for `prefer`. AMBIGUOUS_PLATFORM when
+ * several remain. `chosen` says which rule picked it, so a command can say so.
+ */
 export async function resolveImage(
   src: ImageSource,
-  opts: { platform?: Platform | string; top?: Descriptor } = {},
-): Promise<ResolvedImage> {
-  const all = await resolveImages(src, opts);
+  opts: { platform?: Platform | string; top?: Descriptor; prefer?: string } = {},
+): Promise<ResolvedImage & { chosen: "requested" | "only" | "this machine" }> {
+  let all = await resolveImages(src, opts);
+  if (opts.platform !== undefined && all.length === 1) return { ...all[0]!, chosen: "requested" };
+  if (all.length === 1) return { ...all[0]!, chosen: "only" };
+  if (opts.platform === undefined && opts.prefer !== undefined) {
+    const want = parsePlatform(opts.prefer);
+    const mine = all.filter((r) => platformMatches(want, r.platform));
+    if (mine.length === 1) return { ...mine[0]!, chosen: "this machine" };
+    if (mine.length > 1) all = mine;
+  }
   if (all.length !== 1) {
     throw new ZerodepError(
       "AMBIGUOUS_PLATFORM",
       `${src.name}: ${all.length} images (${all.map((r) => formatPlatform(r.platform)).join(", ")}); choose one with --platform`,
     );
   }
-  return all[0]!;
+  return { ...all[0]!, chosen: "requested" };
 }
 
 async function collect(src: ImageSource, d: Descriptor, depth: number, out: ResolvedImage[]): Promise<void> {

@@ -2,6 +2,7 @@ import type { FileHandle } from "node:fs/promises";
 import { chmod, copyFile, mkdir, mkdtemp, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { IoError, ParseError, ZerodepError } from "../errors.js";
+import { removeOnInterrupt } from "../io/cleanup.js";
 import { errnoOf, syncDir, writeAll, writeChunks } from "../io/write.js";
 import { buildIndex } from "./build.js";
 import { canonicalJson } from "./canonical-json.js";
@@ -159,11 +160,14 @@ export class LayoutWriter {
   readonly #newBlobs = new Map<string, number>();
   #state: "open" | "committing" | "done" = "open";
   #seq = 0;
+  /** Unregisters the staging directory from the interrupt cleanup (src/io/cleanup.ts). */
+  readonly #release: () => void;
 
   private constructor(dir: string, tmp: string, existing: boolean) {
     this.dir = dir;
     this.#tmp = tmp;
     this.#existing = existing;
+    this.#release = removeOnInterrupt(tmp);
   }
 
   /** Validates an existing layout (oci-layout version 1.0.0, index.json parse) or prepares a new one; ParseError on a corrupt existing layout. */
@@ -266,6 +270,8 @@ export class LayoutWriter {
       await rm(this.#tmp, { recursive: true, force: true });
       this.#state = "done";
       throw e;
+    } finally {
+      this.#release();
     }
     this.#state = "done";
   }
@@ -368,6 +374,7 @@ export class LayoutWriter {
     if (this.#state === "done") return;
     this.#state = "done";
     await rm(this.#tmp, { recursive: true, force: true });
+    this.#release();
   }
 }
 

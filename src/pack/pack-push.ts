@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FileImageRef, type ImageRef, imageRefName } from "../image/reference.js";
+import { removeOnInterrupt } from "../io/cleanup.js";
 import { type CopyReport, copy, registryRef, type TransferOptions } from "../transfer/copy.js";
 import { type PackOptions, type PackResult, pack, parsePackOut } from "./pack.js";
 
@@ -19,11 +20,13 @@ export async function packAndPush(
   const given =
     opts.out === undefined ? undefined : typeof opts.out === "string" ? parsePackOut(opts.out) : opts.out;
   let tmp: string | undefined;
+  let release = () => {};
   try {
     let out: FileImageRef;
     let outName: string;
     if (given === undefined) {
       tmp = await mkdtemp(join(transfer.tmpDir ?? tmpdir(), "zerodep-pack-"));
+      release = removeOnInterrupt(tmp);
       out = { transport: "oci", dir: join(tmp, "layout"), tag: undefined };
       outName = `oci:${out.dir}`;
     } else {
@@ -35,5 +38,6 @@ export async function packAndPush(
     return { pack: { ...packed, out: outName }, push: { ...pushed, source: outName } };
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true });
+    release();
   }
 }

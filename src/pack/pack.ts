@@ -18,6 +18,7 @@ import {
 } from "../image/reference.js";
 import { inspectFile } from "../inspect/inspect.js";
 import type { InspectResult } from "../inspect/types.js";
+import { removeOnInterrupt } from "../io/cleanup.js";
 import { FileSource } from "../io/reader.js";
 import { writeDockerArchive, writeOciArchive } from "../oci/archive.js";
 import { type Digest, DigestingStream } from "../oci/digest.js";
@@ -157,6 +158,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
   const tmp = await mkdtemp(
     join(dirname(resolve(archive.file)), `.${basename(archive.file)}.zerodep-layout-`),
   );
+  const release = removeOnInterrupt(tmp);
   try {
     const tag = archive.transport === "oci-archive" ? (archive.tag ?? null) : null;
     const r = await packToLayout(opts, { dir: join(tmp, "layout"), tag: tag ?? "latest" }, outName, base);
@@ -176,6 +178,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     };
   } finally {
     await rm(tmp, { recursive: true, force: true });
+    release();
   }
 }
 

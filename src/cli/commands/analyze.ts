@@ -57,7 +57,9 @@ function pct(x: number | null): string {
 export function formatAnalyze(r: AnalyzeResult, gates: GateResult[], st: Style): string {
   const out: string[] = [];
   const t = r.totals;
-  out.push(`${st.bold(r.image)}  ${r.platform}  ${r.digest.slice(0, 19)}…`);
+  out.push(
+    `${st.bold(r.image)}  ${r.platform}${r.platformChoice === "this machine" ? st.dim(" (this machine's, from the index; --platform to choose)") : ""}  ${r.digest.slice(0, 19)}…`,
+  );
   out.push(
     `${t.layers} layer(s), ${humanBytes(t.compressedBytes)} compressed, ${humanBytes(t.contentBytes)} of file content; ` +
       `final tree ${t.finalFiles} files, ${humanBytes(t.finalBytes)}`,

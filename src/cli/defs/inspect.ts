@@ -8,7 +8,10 @@ export const INSPECT_FLAGS = {
     value: "P",
     help: "with an IMAGE: inspect this file of the image (repeatable)",
   }),
-  platform: { ...PLATFORM.platform, help: "with an IMAGE index: which platform (os/arch[/variant])" },
+  platform: {
+    ...PLATFORM.platform,
+    help: "with an IMAGE index: which platform (os/arch[/variant]; default this machine's)",
+  },
   json: {
     ...OUTPUT.json,
     help: 'JSON Lines, one object per file, in input order (schema: README "inspect --json")',

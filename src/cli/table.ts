@@ -5,6 +5,7 @@ import { depsCommand } from "./defs/deps.js";
 import { diffCommand } from "./defs/diff.js";
 import { inspectCommand } from "./defs/inspect.js";
 import { loginCommand } from "./defs/login.js";
+import { logoutCommand } from "./defs/logout.js";
 import { packCommand } from "./defs/pack.js";
 import { scanCommand } from "./defs/scan.js";
 import { copyCommand, pullCommand, pushCommand } from "./defs/transfer.js";
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CommandDef<Flags>[] = [
   pullCommand,
   copyCommand,
   loginCommand,
+  logoutCommand,
 ] as unknown as CommandDef<Flags>[];
 
 export function findCommand(name: string): CommandDef<Flags> | undefined {

@@ -298,6 +298,34 @@ export async function storeCredential(
   return file;
 }
 
+/**
+ * Removes the credential for `registry` the way `docker logout` does: through the credential helper the
+ * file names for it (`erase`), else every auths entry whose key normalises to the registry (the file
+ * rewritten atomically, other keys kept). Returns where it was removed from, or null when nothing was
+ * stored for it.
+ */
+export async function eraseCredential(
+  registry: string,
+  opts: { file: string; env?: Record<string, string | undefined>; helperTimeoutMs?: number },
+): Promise<string | null> {
+  const current = await readAuthFile(opts.file);
+  if (!current) return null;
+  const key = registry === DOCKER_HUB ? DOCKER_HUB_KEY : registry;
+  const helpers = current.credHelpers && typeof current.credHelpers === "object" ? current.credHelpers : {};
+  const helperKey = Object.keys(helpers).find((k) => normalizeAuthKey(k) === registry);
+  const helper = helperKey !== undefined ? helpers[helperKey] : current.credsStore;
+  if (typeof helper === "string" && helper !== "") {
+    await runCredentialHelper(helper, "erase", key, { env: opts.env, timeoutMs: opts.helperTimeoutMs });
+    return `docker-credential-${helper}`;
+  }
+  const auths = current.auths && typeof current.auths === "object" ? { ...current.auths } : {};
+  const mine = Object.keys(auths).filter((k) => normalizeAuthKey(k) === registry);
+  if (mine.length === 0) return null;
+  for (const k of mine) delete auths[k];
+  await writeFileAtomic(opts.file, `${JSON.stringify({ ...current, auths }, null, "\t")}\n`);
+  return opts.file;
+}
+
 async function writeFileAtomic(file: string, text: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = join(dirname(file), `.${Date.now()}-${process.pid}.zerodep-tmp`);

@@ -1,7 +1,7 @@
 import { UsageError } from "../errors.js";
 import { DOCKER_HUB, DOCKER_HUB_API } from "../oci/distribution-reference.js";
 import { RegistrySession } from "./client.js";
-import { dockerConfigPath, storeCredential } from "./credentials.js";
+import { dockerConfigPath, eraseCredential, storeCredential } from "./credentials.js";
 import type { RegistryOptions } from "./options.js";
 
 export interface LoginResult {
@@ -13,10 +13,10 @@ export interface LoginResult {
 }
 
 /** "https://ghcr.io/" / "docker.io" / "localhost:5000" → the registry key and its API host. */
-function registryOf(input: string): { registry: string; apiHost: string } {
+function registryOf(input: string, verb = "login"): { registry: string; apiHost: string } {
   const r = input.replace(/^[a-z]+:\/\//i, "").replace(/\/.*$/, "");
   if (r === "" || !/^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/.test(r))
-    throw new UsageError("USAGE", `login: "${input}" is not a registry host[:port]`);
+    throw new UsageError("USAGE", `${verb}: "${input}" is not a registry host[:port]`);
   const registry = r === "index.docker.io" || r === "registry-1.docker.io" ? DOCKER_HUB : r;
   return { registry, apiHost: registry === DOCKER_HUB ? DOCKER_HUB_API : registry };
 }
@@ -62,4 +62,32 @@ export async function login(
     ...(opts.helperTimeoutMs !== undefined ? { helperTimeoutMs: opts.helperTimeoutMs } : {}),
   });
   return { schemaVersion: 1, registry, username, storedIn };
+}
+
+export interface LogoutResult {
+  schemaVersion: 1;
+  registry: string;
+  /** The file (or docker-credential-* helper) the credential was removed from; null when none was stored. */
+  removedFrom: string | null;
+}
+
+/**
+ * `zerodep logout`: forgets the stored credential for a registry, in the file `login` writes to (or
+ * through its credential helper). Nothing is sent to the registry.
+ */
+export async function logout(registryInput: string, opts: RegistryOptions = {}): Promise<LogoutResult> {
+  const { registry } = registryOf(registryInput, "logout");
+  const env = opts.env ?? {};
+  const file = env.REGISTRY_AUTH_FILE || dockerConfigPath(env);
+  if (!file)
+    throw new UsageError(
+      "USAGE",
+      "logout: no HOME, DOCKER_CONFIG or REGISTRY_AUTH_FILE to remove credentials from",
+    );
+  const removedFrom = await eraseCredential(registry, {
+    file,
+    env,
+    ...(opts.helperTimeoutMs !== undefined ? { helperTimeoutMs: opts.helperTimeoutMs } : {}),
+  });
+  return { schemaVersion: 1, registry, removedFrom };
 }

@@ -1,7 +1,8 @@
 import { UsageError } from "../../errors.js";
-import { login } from "../../registry/login.js";
+import { login, logout } from "../../registry/login.js";
 import type { Invocation } from "../command.js";
 import type { LOGIN_FLAGS } from "../defs/login.js";
+import type { LOGOUT_FLAGS } from "../defs/logout.js";
 import { EXIT } from "../io.js";
 import { registryOptions } from "../registry-flags.js";
 
@@ -26,5 +27,18 @@ export async function runLogin({ values, positionals, io }: Invocation<typeof LO
   const r = await login(positionals[0]!, values.username, password, registryOptions(values, io));
   if (values.json) io.stdout.write(JSON.stringify(r) + "\n");
   else io.stdout.write(`Login succeeded: ${r.username}@${r.registry} (stored in ${r.storedIn})\n`);
+  return EXIT.OK;
+}
+
+export async function runLogout({
+  values,
+  positionals,
+  io,
+}: Invocation<typeof LOGOUT_FLAGS>): Promise<number> {
+  const r = await logout(positionals[0]!, { env: io.env });
+  if (values.json) io.stdout.write(JSON.stringify(r) + "\n");
+  else if (r.removedFrom)
+    io.stdout.write(`Removed login credentials for ${r.registry} (from ${r.removedFrom})\n`);
+  else io.stdout.write(`Not logged in to ${r.registry}\n`);
   return EXIT.OK;
 }

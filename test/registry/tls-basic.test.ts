@@ -13,8 +13,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { zerodep } from "../helpers/cli.js";
-import { fixture, needs, run } from "../helpers/env.js";
+import { cliPath, zerodep } from "../helpers/cli.js";
+import { fixture, needs, repoRoot, run } from "../helpers/env.js";
 import { startRegistry, type TestRegistry } from "./registry-for-tests.js";
 
 const skip = needs({ tools: ["docker-registry", "skopeo", "openssl", "htpasswd"], fixtures: ["go-static"] });
@@ -84,6 +84,45 @@ describe("registry over TLS (own CA) with htpasswd Basic auth", { skip, timeout:
     assert.equal(r.code, 3);
     assert.match(r.stderr, /401|UNAUTHORIZED/);
     assert.ok(!r.stderr.includes("wrong-password-xyz"));
+    assert.ok(!existsSync(join(home, ".docker", "config.json")));
+  });
+
+  test("login on a terminal asks for the password with echo off; it never shows on the screen", () => {
+    // A real pseudo-terminal (python3's pty): what a person typing at a keyboard gives zerodep.
+    const r = run("python3", [
+      join(repoRoot, "test", "helpers", "pty-run.py"),
+      "Password:",
+      PASSWORD,
+      "60",
+      "--",
+      "env",
+      ...Object.entries(env()).map(([k, v]) => `${k}=${v}`),
+      process.execPath,
+      cliPath,
+      "login",
+      reg.host,
+      "-u",
+      USER,
+      "--ca-file",
+      reg.caFile!,
+    ]);
+    const o = JSON.parse(r.stdout) as { out: string; code: number };
+    assert.equal(o.code, 0, o.out);
+    assert.match(o.out, /Password: /);
+    assert.match(o.out, /Login succeeded: builder@/);
+    assert.ok(!o.out.includes(PASSWORD), "the password was echoed");
+    const cfg = JSON.parse(readFileSync(join(home, ".docker", "config.json"), "utf8")) as {
+      auths: Record<string, { auth: string }>;
+    };
+    assert.equal(cfg.auths[reg.host]!.auth, Buffer.from(`${USER}:${PASSWORD}`).toString("base64"));
+    rmSync(join(home, ".docker"), { recursive: true, force: true });
+    // Not a terminal and no --password-stdin: one usage line, nothing stored.
+    const piped = zerodep(["login", reg.host, "-u", USER, "--ca-file", reg.caFile!], {
+      env: env(),
+      input: "",
+    });
+    assert.equal(piped.code, 2, piped.stderr);
+    assert.match(piped.stderr, /--password-stdin is required when standard input is not a terminal/);
     assert.ok(!existsSync(join(home, ".docker", "config.json")));
   });
 

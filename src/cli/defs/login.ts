@@ -5,7 +5,7 @@ import { bool, nonEmpty, str } from "../flags.js";
 export const LOGIN_FLAGS = {
   username: str({ short: "u", value: "USER", help: "user name", parse: nonEmpty }),
   "password-stdin": bool({
-    help: "read the password from standard input (the only way: argv is visible to others)",
+    help: "read the password from standard input (piped); without it, a terminal is asked with echo off. Never on argv: others can see it",
   }),
   json: { ...OUTPUT.json, help: "{schemaVersion, registry, username, storedIn}" },
   ...REGISTRY,
@@ -14,7 +14,7 @@ export const LOGIN_FLAGS = {
 export const loginCommand = defineCommand({
   name: "login",
   summary: "check and store registry credentials (docker login)",
-  usage: ["REGISTRY -u USER --password-stdin [options]"],
+  usage: ["REGISTRY -u USER [--password-stdin] [options]"],
   description: `Checks the credentials against the registry (Basic or the Bearer token flow) and stores them where
 docker login does: $REGISTRY_AUTH_FILE when set, else $DOCKER_CONFIG/config.json or
 ~/.docker/config.json (through its credsStore/credHelpers helper when it names one). The file is

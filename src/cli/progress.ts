@@ -12,6 +12,16 @@ const WIDTH = 24;
 const FRAME_MS = 100;
 
 /**
+ * The one bar style of every command (pack, push, pull, copy): `  LABEL [####------] done / total  STATE`.
+ * `frac` decides the fill; a finished transfer with nothing to move (already there) stays empty.
+ */
+export function barLine(label: string, done: number, total: number, state: string, frac?: number): string {
+  const f = frac ?? (total > 0 ? Math.min(1, done / total) : 1);
+  const fill = Math.round(f * WIDTH);
+  return `  ${label} [${"#".repeat(fill)}${"-".repeat(WIDTH - fill)}] ${`${humanBytes(done)} / ${humanBytes(total)}`.padEnd(22)} ${state}`;
+}
+
+/**
  * One progress bar per blob on stderr (a TTY only: callers check). Redraws in place with cursor-up
  * escapes, at most every 100 ms, and once more at the end so the final state stays on screen.
  */
@@ -57,11 +67,8 @@ export class ProgressBars {
   #draw(): void {
     this.#last = Date.now();
     let s = this.#drawn > 0 ? `\x1b[${this.#drawn}A` : "";
-    for (const b of this.#bars.values()) {
-      const frac = b.size > 0 ? Math.min(1, b.bytes / b.size) : 1;
-      const fill = Math.round(frac * WIDTH);
-      s += `\x1b[2K  ${b.digest.slice(7, 19)} [${"#".repeat(fill)}${"-".repeat(WIDTH - fill)}] ${`${humanBytes(b.bytes)} / ${humanBytes(b.size)}`.padEnd(22)} ${b.state}\n`;
-    }
+    for (const b of this.#bars.values())
+      s += `\x1b[2K${barLine(b.digest.slice(7, 19), b.bytes, b.size, b.state)}\n`;
     this.#drawn = this.#bars.size;
     this.out.write(s);
   }
@@ -80,19 +87,14 @@ export class ProgressBars {
 export class ProgressBar {
   #last = 0;
   #drawn = false;
-  constructor(
-    private readonly out: { write(s: string): unknown },
-    private readonly width = 30,
-  ) {}
+  constructor(private readonly out: { write(s: string): unknown }) {}
 
   update(label: string, done: number, total: number, now = Date.now()): void {
-    if (now - this.#last < 100 && done < total) return;
+    if (now - this.#last < FRAME_MS && done < total) return;
     this.#last = now;
     const frac = total > 0 ? Math.min(1, done / total) : 0;
-    const fill = Math.round(frac * this.width);
-    const bar = `${"█".repeat(fill)}${"░".repeat(this.width - fill)}`;
-    const pct = `${Math.floor(frac * 100)}`.padStart(3);
-    this.out.write(`\r\x1b[2K${label} ${bar} ${pct}% ${humanBytes(done)}/${humanBytes(total)}`);
+    const pct = `${Math.floor(frac * 100)}%`.padStart(4);
+    this.out.write(`\r\x1b[2K${barLine(label, done, total, pct, frac)}`);
     this.#drawn = true;
   }
 

@@ -1,11 +1,19 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { zerodep } from "../helpers/cli.js";
-import { fixture, hasFixture, needs, needsRoot, run } from "../helpers/env.js";
+import { fixture, hasFixture, needs, needsRoot, repoRoot, run } from "../helpers/env.js";
 import { cli } from "./in-process.js";
 import { assertInspectRecord } from "./schema.js";
 
@@ -91,6 +99,10 @@ describe("zerodep inspect (CLI)", () => {
     const f = join(dir, "secret");
     writeFileSync(f, "\x7fELF");
     chmodSync(f, 0o000);
+    // The checkout may sit where the unprivileged user cannot enter (a 0700 clone directory): run a
+    // copy of the built CLI (it has no runtime dependencies) from the world-readable temp directory.
+    cpSync(join(repoRoot, "dist", "src"), join(dir, "dist", "src"), { recursive: true });
+    chmodSync(join(dir, "dist"), 0o755);
     const r = spawnSync(
       "setpriv",
       [
@@ -98,7 +110,7 @@ describe("zerodep inspect (CLI)", () => {
         "--regid=65534",
         "--clear-groups",
         process.execPath,
-        join(process.cwd(), "dist/src/cli/main.js"),
+        join(dir, "dist/src/cli/main.js"),
         "inspect",
         f,
       ],

@@ -9,15 +9,16 @@ function sink() {
 
 test("progress bar: redraws in place, at most every 100 ms, always at 100 %, and clears itself", () => {
   const { out, w } = sink();
-  const bar = new ProgressBar(w, 10);
+  const bar = new ProgressBar(w);
   bar.update("layer", 0, 1000, 1000);
   bar.update("layer", 500, 1000, 1050); // too soon: skipped
   bar.update("layer", 500, 1000, 1101);
   bar.update("layer", 1000, 1000, 1102); // the end is always drawn
   assert.equal(out.length, 3);
   assert.ok(out.every((s) => s.startsWith("\r\x1b[2K")));
-  assert.match(out[1]!, /layer █████░░░░░ {2}50% /);
-  assert.match(out[2]!, /██████████ 100% /);
+  // The same style as the per-blob bars of push and pull (one look for every command).
+  assert.match(out[1]!, /layer \[#{12}-{12}\] 500 B \/ 1000 B\s+50%$/);
+  assert.match(out[2]!, /\[#{24}\] 1000 B \/ 1000 B\s+100%$/);
   bar.finish();
   assert.equal(out.at(-1), "\r\x1b[2K");
   bar.finish();

@@ -61,8 +61,10 @@ function isTty(s: unknown): s is TtyIn {
  * Enter ends it, Backspace edits, Ctrl-C / Ctrl-D abandon it. Bounded like the piped password.
  */
 function promptHidden(tty: TtyIn, out: { write(s: string): unknown }, prompt: string): Promise<string> {
-  out.write(prompt);
+  // Echo off before the prompt shows: a fast typist (or a script) answering the prompt must never
+  // reach a terminal that still echoes.
   tty.setRawMode!(true);
+  out.write(prompt);
   tty.resume();
   let text = "";
   return new Promise((resolve, reject) => {

@@ -63,6 +63,20 @@ export { compressionOf, layerTar } from "./image/layer-stream.js";
 export { ArchiveImageSink, LayoutImageSink } from "./image/layout-sink.js";
 export { LayoutImageSource } from "./image/layout-source.js";
 export { classifyLayerPath, type MergedEntry, MergedTree } from "./image/merged-tree.js";
+export {
+  append,
+  emptyImage,
+  type HistoryEntry,
+  type Image,
+  type ImageIndex,
+  imageIndex,
+  imageSource,
+  type Layer,
+  readImage,
+  sourceImage,
+  withAnnotations,
+  withConfig,
+} from "./image/model.js";
 // One reference type for every medium (issue #13 item 3): parsed once, formatted canonically.
 export {
   type DockerArchiveRef,
@@ -88,6 +102,7 @@ export {
 } from "./image/select.js";
 export type { BlobAction, BlobOrigin, ImageSink } from "./image/sink.js";
 export type { ImageSource } from "./image/source.js";
+export { type StagedLayer, type StageLayerOptions, stageLayer } from "./image/staged-layer.js";
 export { inspectFile, inspectSource } from "./inspect/inspect.js";
 export { sniffFormat } from "./inspect/other-formats.js";
 export {
@@ -123,7 +138,15 @@ export {
   type Platform,
   sha256,
 } from "./oci/index.js";
-export { type PackOptions, type PackResult, pack, parsePackOut } from "./pack/pack.js";
+export { type Built, buildPackImage } from "./pack/builder.js";
+export {
+  type PackDestination,
+  type PackedImage,
+  type PackOptions,
+  type PackResult,
+  pack,
+  parsePackOut,
+} from "./pack/pack.js";
 export { packAndPush } from "./pack/pack-push.js";
 export { type FetchedManifest, getManifest, putManifest } from "./registry/api.js";
 export { type Challenge, parseChallenges } from "./registry/challenge.js";

@@ -109,8 +109,11 @@ export async function copyImage(
     const p = (async () => {
       emit({ type: "blob-start", digest: d.digest, size: d.size, mediaType: d.mediaType });
       let sent = 0;
+      // Each blob's own origin (an edited image mixes a registry base's layers with new ones), else the
+      // source's, else the caller's.
+      const origin = (await src.originOf?.(d)) ?? src.origin ?? opts.origin;
       const action = await sink.putBlob(d, () => src.blob(d), {
-        ...(opts.origin ? { origin: opts.origin } : {}),
+        ...(origin ? { origin } : {}),
         ...(src.unverifiedBlob ? { openUnverified: () => src.unverifiedBlob!(d) } : {}),
         onProgress: (n) => {
           sent = n;

@@ -63,6 +63,13 @@ export class LayoutImageSink implements ImageSink {
   }
 }
 
+export interface ArchiveSinkOptions {
+  /** Timestamp of every tar entry (default 0: deterministic). */
+  mtime?: number;
+  /** The ref name given to the image inside the archive when the reference names no tag (pack: "latest"). */
+  defaultTag?: string;
+}
+
 /**
  * `oci-archive:FILE[:TAG]` / `docker-archive:FILE[:REPO:TAG]`: the image is gathered in a temporary
  * layout beside FILE, then written as one tar by the archive writers (atomic rename) and the layout removed.
@@ -75,6 +82,7 @@ export class ArchiveImageSink implements ImageSink {
     private readonly tmp: string,
     private readonly ref: OciArchiveRef | DockerArchiveRef,
     name: string,
+    private readonly opts: ArchiveSinkOptions,
   ) {
     this.name = name;
     this.release = removeOnInterrupt(tmp);
@@ -83,12 +91,13 @@ export class ArchiveImageSink implements ImageSink {
   static async open(
     ref: OciArchiveRef | DockerArchiveRef,
     name = formatImageRef(ref),
+    opts: ArchiveSinkOptions = {},
   ): Promise<ArchiveImageSink> {
     const file = resolve(ref.file);
     const tmp = await mkdtemp(join(dirname(file), `.${basename(file)}.zerodep-tmp-`));
-    const tag = ref.transport === "oci-archive" ? ref.tag : undefined;
+    const tag = (ref.transport === "oci-archive" ? ref.tag : undefined) ?? opts.defaultTag;
     const inner = await LayoutImageSink.open(join(tmp, "layout"), tag);
-    return new ArchiveImageSink(inner, tmp, ref, name);
+    return new ArchiveImageSink(inner, tmp, ref, name, opts);
   }
 
   putBlob(...args: Parameters<ImageSink["putBlob"]>): Promise<BlobAction> {
@@ -101,10 +110,16 @@ export class ArchiveImageSink implements ImageSink {
     try {
       await this.inner.commit(top);
       const dir = join(this.tmp, "layout");
+      const mtime = this.opts.mtime ?? 0;
+      const tag = (this.ref.transport === "oci-archive" ? this.ref.tag : undefined) ?? this.opts.defaultTag;
       if (this.ref.transport === "oci-archive") {
-        await writeOciArchive(dir, this.ref.file, this.ref.tag ? { tag: this.ref.tag } : {});
+        await writeOciArchive(dir, this.ref.file, { ...(tag ? { tag } : {}), mtime });
       } else {
-        await writeDockerArchive(dir, this.ref.file, this.ref.repoTag ? { repoTag: this.ref.repoTag } : {});
+        await writeDockerArchive(dir, this.ref.file, {
+          ...(tag ? { tag } : {}),
+          ...(this.ref.repoTag ? { repoTag: this.ref.repoTag } : {}),
+          mtime,
+        });
       }
     } finally {
       await rm(this.tmp, { recursive: true, force: true });

@@ -18,6 +18,8 @@ export interface BlobOrigin {
  */
 export interface ImageSink {
   readonly name: string;
+  /** A registry repository: where the blobs written here can be mounted from afterwards. */
+  readonly location?: BlobOrigin;
   putBlob(
     desc: Descriptor,
     open: () => AsyncIterable<Uint8Array>,

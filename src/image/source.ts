@@ -1,4 +1,5 @@
 import type { Descriptor } from "../oci/types.js";
+import type { BlobOrigin } from "./sink.js";
 
 /**
  * Where an image's blobs come from: an OCI layout directory, an oci-archive or docker-archive tar file,
@@ -22,6 +23,10 @@ export interface ImageSource {
    * itself (the layout writer does), so a pull hashes each byte once instead of twice.
    */
   unverifiedBlob?(desc: Descriptor): AsyncIterable<Uint8Array>;
+  /** Where every blob of this source lives, when it is a registry repository (a sink there may mount them). */
+  readonly origin?: BlobOrigin;
+  /** Where one blob lives, for sources that gather blobs from several places (an edited image). */
+  originOf?(desc: Descriptor): Promise<BlobOrigin | undefined>;
   /** Releases file handles or connections. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -23,7 +23,11 @@ function checkDescriptors(list: Descriptor[], where: string): void {
   }
 }
 
-export function buildConfig(c: ImageConfig): Uint8Array {
+/**
+ * `lenientHistory`: keep a history that does not line up with the layers, for an image whose base
+ * already had one so (built by other tools): an edit must not refuse what it was given.
+ */
+export function buildConfig(c: ImageConfig, opts: { lenientHistory?: boolean } = {}): Uint8Array {
   if (typeof c.architecture !== "string" || c.architecture === "")
     invalid("CONFIG_INVALID", "config: architecture missing");
   if (typeof c.os !== "string" || c.os === "") invalid("CONFIG_INVALID", "config: os missing");
@@ -34,7 +38,7 @@ export function buildConfig(c: ImageConfig): Uint8Array {
   for (const [i, d] of c.rootfs.diff_ids.entries()) {
     if (!isDigest(d)) invalid("CONFIG_INVALID", `config: rootfs.diff_ids[${i}] is not a sha256 digest: ${d}`);
   }
-  if (c.history !== undefined) {
+  if (c.history !== undefined && !opts.lenientHistory) {
     const nonEmpty = c.history.filter((h) => !h.empty_layer).length;
     if (nonEmpty !== c.rootfs.diff_ids.length) {
       // image-spec config.md: history must line up with the layers; containers/image warns, buildah errors.

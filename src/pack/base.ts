@@ -13,6 +13,8 @@ import { openImage } from "../transfer/open.js";
 
 export interface BaseImage {
   family: MediaFamily;
+  /** The base manifest's descriptor (with its index entry's platform when it came from an index). */
+  descriptor: Descriptor;
   manifest: Manifest;
   config: ImageConfig;
   layers: Descriptor[];
@@ -82,5 +84,5 @@ export async function openBase(source: ImageSource, platform: Platform): Promise
   // layer, which also fetches the other files check is likely to open from it.
   const loader = new LayerFileLoader(source, manifest.layers, index, MAX_LAYER_BYTES);
   const rootFs = new ImageRootFs(index, loader, spec);
-  return { family, manifest, config, layers: manifest.layers, source, rootFs };
+  return { family, descriptor, manifest, config, layers: manifest.layers, source, rootFs };
 }

@@ -1,43 +1,25 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type FileImageRef, type ImageRef, imageRefName } from "../image/reference.js";
-import { removeOnInterrupt } from "../io/cleanup.js";
-import { type CopyReport, copy, registryRef, type TransferOptions } from "../transfer/copy.js";
-import { type PackOptions, type PackResult, pack, parsePackOut } from "./pack.js";
+import type { FileImageRef, ImageRef } from "../image/reference.js";
+import type { CopyReport, TransferOptions } from "../transfer/copy.js";
+import { type PackOptions, type PackResult, pack } from "./pack.js";
 
 /**
- * `zerodep pack … --push REF`: packs (to `opts.out` when given, else to a temporary layout that is
- * removed afterwards) and pushes the result; the push reads the image just written, so what is in the
- * registry is byte for byte what pack produced. Both references are parsed before anything is written.
+ * `pack(opts)` with one registry destination `ref` (and `opts.out` when given): the earlier library
+ * entry point for `pack --push`, kept for callers. `pack({ ..., push })` does the same and more
+ * (several destinations). Both references are parsed before anything is written.
  */
 export async function packAndPush(
-  opts: Omit<PackOptions, "out"> & { out?: string | FileImageRef },
+  opts: Omit<PackOptions, "out" | "push"> & { out?: string | FileImageRef },
   ref: string | ImageRef,
   transfer: TransferOptions = {},
 ): Promise<{ pack: PackResult; push: CopyReport }> {
-  const dest = registryRef(ref, "--push");
-  const given =
-    opts.out === undefined ? undefined : typeof opts.out === "string" ? parsePackOut(opts.out) : opts.out;
-  let tmp: string | undefined;
-  let release = () => {};
-  try {
-    let out: FileImageRef;
-    let outName: string;
-    if (given === undefined) {
-      tmp = await mkdtemp(join(transfer.tmpDir ?? tmpdir(), "zerodep-pack-"));
-      release = removeOnInterrupt(tmp);
-      out = { transport: "oci", dir: join(tmp, "layout"), tag: undefined };
-      outName = `oci:${out.dir}`;
-    } else {
-      out = given;
-      outName = imageRefName(opts.out!);
-    }
-    const packed = await pack({ ...opts, out, registry: transfer });
-    const pushed = await copy(out, dest, transfer);
-    return { pack: { ...packed, out: outName }, push: { ...pushed, source: outName } };
-  } finally {
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-    release();
-  }
+  const { onEvent, tmpDir, session, platform: _platform, ...registry } = transfer;
+  const r = await pack({
+    ...opts,
+    push: ref as string,
+    registry: { ...opts.registry, ...registry },
+    ...(onEvent ? { onUpload: onEvent } : {}),
+    ...(tmpDir ? { tmpDir } : {}),
+    ...(session ? { session } : {}),
+  });
+  return { pack: r, push: r.pushed! };
 }

@@ -19,6 +19,11 @@ export class RegistryImageSink implements ImageSink {
     this.name = formatReference(reference);
   }
 
+  /** Where blobs written here can be mounted from by a later copy to another repository of this registry. */
+  get location(): BlobOrigin {
+    return { registry: this.client.apiHost, repository: this.reference.repository };
+  }
+
   putBlob(
     desc: Descriptor,
     open: () => AsyncIterable<Uint8Array>,

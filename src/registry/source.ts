@@ -41,6 +41,11 @@ export class RegistryImageSource implements ImageSource {
     return { registry: this.client.apiHost, repository: this.reference.repository };
   }
 
+  /** The same as `location`: the ImageSource view of it (copies mount from here). */
+  get origin(): { registry: string; repository: string } {
+    return this.location;
+  }
+
   async resolve(): Promise<Descriptor> {
     if (this.#top) return this.#top;
     const m = await getManifest(this.client, this.reference.repository, manifestRef(this.reference));

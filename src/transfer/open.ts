@@ -1,5 +1,5 @@
 import { ArchiveImageSource } from "../image/archive-source.js";
-import { ArchiveImageSink, LayoutImageSink } from "../image/layout-sink.js";
+import { ArchiveImageSink, type ArchiveSinkOptions, LayoutImageSink } from "../image/layout-sink.js";
 import { LayoutImageSource } from "../image/layout-source.js";
 import {
   formatImageRef,
@@ -50,6 +50,8 @@ export interface OpenSinkOptions {
   session: RegistrySession;
   /** How the destination is named in results (default: the canonical form of the reference). */
   name?: string;
+  /** Archive destinations: entry timestamps, and the tag an untagged oci-archive names its image by. */
+  archive?: ArchiveSinkOptions;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function openSink(ref: ImageRef, opts: OpenSinkOptions): Promise<Im
       return LayoutImageSink.open(ref.dir, ref.tag, name);
     case "oci-archive":
     case "docker-archive":
-      return ArchiveImageSink.open(ref, name);
+      return ArchiveImageSink.open(ref, name, opts.archive);
     case "registry": {
       const r = ref.reference;
       return new RegistryImageSink(opts.session.client(r.registry, r.apiHost), r);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,9 +88,9 @@ describe("front door: values are validated before anything is written (exit 2, n
     ["retries", ["--retries", "-1"], /--retries needs a value|--retries wants a whole number/],
     ["concurrency", ["--concurrency", "0"], /--concurrency wants a whole number ≥ 1 \(got "0"\)/],
     [
-      "repeated --out",
-      ["--out", `oci:${join(work, "b")}`],
-      /--out given twice .*several destinations in one run are not supported yet/,
+      "the same --out twice",
+      ["--out", `oci:${join(work, "n-the-same-out-twice")}`],
+      /destination .* given twice/,
     ],
   ];
   for (const [name, extra, re] of cases)
@@ -99,12 +100,41 @@ describe("front door: values are validated before anything is written (exit 2, n
       assert.equal(existsSync(dest), false, "nothing written");
     });
 
-  test("a repeated --push is refused with the same limitation", async () => {
+  test("repeated --out/--push: every destination is parsed before anything is written; pull takes one --out", async () => {
+    const a = join(work, "rep-a");
     await usage(
-      ["pack", hello, "--push", "127.0.0.1:1/a:1", "--push", "127.0.0.1:1/b:1"],
-      /--push given twice .*not supported yet/,
+      ["pack", hello, "--out", `oci:${a}`, "--push", "127.0.0.1:1/a:1", "--push", "127.0.0.1:1/Bad:1"],
+      /Bad|invalid|lower/i,
     );
+    assert.equal(existsSync(a), false, "nothing written");
     await usage(["pull", "127.0.0.1:1/a:1", "-o", "oci:/x", "--out", "oci:/y"], /--out given twice/);
+  });
+
+  test("repeated --out writes the same image to every destination", async () => {
+    const a = join(work, "rep-ok-a");
+    const b = join(work, "rep-ok-b.tar");
+    const r = await cli([
+      "pack",
+      hello,
+      "--out",
+      `oci:${a}:v1`,
+      "--out",
+      `docker-archive:${b}:app:v1`,
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { digest: string; destinations: { destination: string }[] };
+    assert.deepEqual(
+      j.destinations.map((d) => d.destination),
+      [`oci:${a}:v1`, `docker-archive:${b}:app:v1`],
+    );
+    const viaA = run("skopeo", ["inspect", "--raw", `oci:${a}:v1`]).stdout;
+    const viaB = run("skopeo", ["inspect", "--raw", `docker-archive:${b}`]).stdout;
+    assert.equal(`sha256:${createHash("sha256").update(viaA).digest("hex")}`, j.digest);
+    // docker-archive keeps the config; skopeo rebuilds a manifest naming it: the same config digest.
+    const ca = (JSON.parse(viaA) as { config: { digest: string } }).config.digest;
+    const cb = (JSON.parse(viaB) as { config: { digest: string } }).config.digest;
+    assert.equal(cb, ca);
   });
 
   test("a path collision names the file it collides with (exit 2, nothing written)", async () => {

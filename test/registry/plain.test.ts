@@ -154,6 +154,95 @@ describe("registry over plain HTTP (docker-registry on 127.0.0.1)", { skip, time
       );
       assert.equal(skopeoDigest(`docker://${reg.host}/mnt/dst:v1`, ["--tls-verify=false"]), r.digest);
     });
+    test("pack --out twice and --push twice: one image, four destinations, the same digest everywhere", async () => {
+      const a = join(work, "tee-a");
+      const b = join(work, "tee-b.tar");
+      proxy.seen.length = 0;
+      const r = await zerodepAsync([
+        "pack",
+        fixture("go-static"),
+        "--out",
+        `oci:${a}:v1`,
+        "--out",
+        `oci-archive:${b}:v1`,
+        "--push",
+        `${proxy.host}/tee/one:v1`,
+        "--push",
+        `${proxy.host}/tee/two:latest`,
+        "--ca-certs",
+        "none",
+        "--tzdata",
+        "none",
+        "--json",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const j = r.json as {
+        digest: string;
+        destinations: { destination: string; report: { digest: string } }[];
+      };
+      assert.equal(j.destinations.length, 4);
+      // Read back by the anchor, each from its own medium.
+      assert.equal(skopeoDigest(`oci:${a}:v1`), j.digest);
+      assert.equal(skopeoDigest(`oci-archive:${b}:v1`), j.digest);
+      assert.equal(skopeoDigest(`docker://${reg.host}/tee/one:v1`, ["--tls-verify=false"]), j.digest);
+      assert.equal(skopeoDigest(`docker://${reg.host}/tee/two:latest`, ["--tls-verify=false"]), j.digest);
+      // The second repository of the same registry mounts (or finds) the blobs: each is uploaded once.
+      const puts = proxy.seen.filter((s) => s.method === "PUT" && s.url.includes("/blobs/uploads/"));
+      assert.equal(puts.length, 2, "config and layer uploaded once each");
+    });
+
+    test("pack --base REG --push REG: the base's layers are mounted, not uploaded again", async () => {
+      await push(one, `${proxy.host}/mb/base:v1`);
+      const baseCfg = JSON.parse(run("skopeo", ["inspect", "--config", one]).stdout) as {
+        rootfs: { diff_ids: string[] };
+      };
+      const baseManifest = JSON.parse(run("skopeo", ["inspect", "--raw", one]).stdout) as {
+        layers: { digest: string }[];
+      };
+      proxy.seen.length = 0;
+      const r = await zerodepAsync([
+        "pack",
+        fixture("go-static"),
+        "--base",
+        `${proxy.host}/mb/base:v1`,
+        "--path",
+        "/app/second",
+        "--push",
+        `${proxy.host}/mb/app:v1`,
+        "--ca-certs",
+        "none",
+        "--tzdata",
+        "none",
+        "--json",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const mounts = proxy.seen.filter((s) => s.method === "POST" && s.url.includes("mount="));
+      for (const l of baseManifest.layers)
+        assert.ok(
+          mounts.some((m) => m.url.includes(encodeURIComponent(l.digest)) || m.url.includes(l.digest)),
+          `base layer ${l.digest} mounted`,
+        );
+      assert.ok(mounts.every((m) => m.status === 201));
+      const raw = JSON.parse(
+        run("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${reg.host}/mb/app:v1`]).stdout,
+      ) as { layers: { digest: string }[] };
+      assert.equal(raw.layers.length, baseManifest.layers.length + 1);
+      assert.deepEqual(
+        raw.layers.slice(0, -1).map((l) => l.digest),
+        baseManifest.layers.map((l) => l.digest),
+      );
+      const cfg = JSON.parse(
+        run("skopeo", ["inspect", "--config", "--tls-verify=false", `docker://${reg.host}/mb/app:v1`]).stdout,
+      ) as { rootfs: { diff_ids: string[] } };
+      assert.deepEqual(cfg.rootfs.diff_ids.slice(0, -1), baseCfg.rootfs.diff_ids);
+      // The image runs through the anchor's eyes: every blob of it is readable from the registry.
+      run("skopeo", [
+        "copy",
+        "--src-tls-verify=false",
+        `docker://${reg.host}/mb/app:v1`,
+        `oci:${join(work, "mb-copy")}:v1`,
+      ]);
+    });
   });
 
   test("pack --push, and pack --base from the registry", async () => {

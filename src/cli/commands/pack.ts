@@ -1,8 +1,7 @@
 import { ZerodepError } from "../../errors.js";
 import { parseImageArg } from "../../image/reference.js";
-import { pack, parsePackOut } from "../../pack/pack.js";
-import { packAndPush } from "../../pack/pack-push.js";
-import { type CopyReport, registryRef } from "../../transfer/copy.js";
+import { type PackResult, pack, parsePackOut } from "../../pack/pack.js";
+import { registryRef } from "../../transfer/copy.js";
 import type { Invocation } from "../command.js";
 import type { PACK_FLAGS } from "../defs/pack.js";
 import { EXIT } from "../io.js";
@@ -14,22 +13,27 @@ import { printCopyReport } from "./copy.js";
 export async function runPack({ values, positionals, io }: Invocation<typeof PACK_FLAGS>): Promise<number> {
   const sde = io.env.SOURCE_DATE_EPOCH;
   // Image references are parsed once, here, before anything is read or written.
-  const outRef = values.out ? parsePackOut(values.out) : undefined;
-  const pushRef = values.push ? registryRef(values.push, "--push") : undefined;
+  const outRefs = (values.out ?? []).map(parsePackOut);
+  const pushRefs = (values.push ?? []).map((p) => registryRef(p, "--push"));
   const baseRef = values.base ? parseImageArg(values.base) : undefined;
   const st = makeStyle(!values["no-color"] && colorWanted(io.stderr.isTTY, io.env));
-  let r: Awaited<ReturnType<typeof pack>>;
+  let r: PackResult;
   // A bar only on a TTY and only for layers worth watching (over 8 MiB).
   const bar = io.stderr.isTTY ? new ProgressBar(io.stderr) : null;
-  let pushed: CopyReport | undefined;
+  const bars =
+    pushRefs.length > 0 && io.stderr.isTTY && !values.json
+      ? new ProgressBars(io.stderr, "uploading")
+      : undefined;
   const registry = registryOptions(
     values,
     io,
     io.stderr.isTTY ? (m) => io.stderr.write(st.dim(`${m}\n`)) : undefined,
   );
   try {
-    const packOpts = {
+    r = await pack({
       binaries: positionals,
+      out: outRefs,
+      push: pushRefs,
       caCerts: values["ca-certs"] ?? "auto",
       tzdata: values.tzdata ?? "auto",
       user: values.user,
@@ -48,32 +52,20 @@ export async function runPack({ values, positionals, io }: Invocation<typeof PAC
       libsRoot: values["libs-root"],
       sourceDateEpoch: sde === undefined ? 0 : Number(sde),
       registry,
+      ...(io.env.TMPDIR ? { tmpDir: io.env.TMPDIR } : {}),
+      ...(bars ? { onUpload: bars.onEvent } : {}),
       log: io.stderr.isTTY ? (m: string) => io.stderr.write(st.dim(`${m}\n`)) : undefined,
       onProgress: bar
         ? (p: { platform: string; done: number; total: number }) => {
             if (p.total >= 8 << 20) bar.update(`${p.platform} layer`, p.done, p.total);
           }
         : undefined,
-    };
-    if (pushRef) {
-      const bars = io.stderr.isTTY && !values.json ? new ProgressBars(io.stderr, "uploading") : undefined;
-      try {
-        const both = await packAndPush({ ...packOpts, ...(outRef ? { out: outRef } : {}) }, pushRef, {
-          ...registry,
-          ...(bars ? { onEvent: bars.onEvent } : {}),
-          ...(io.env.TMPDIR ? { tmpDir: io.env.TMPDIR } : {}),
-        });
-        r = both.pack;
-        pushed = both.push;
-      } finally {
-        bars?.done();
-      }
-    } else {
-      r = await pack({ ...packOpts, out: outRef! });
-    }
+    });
     bar?.finish();
+    bars?.done();
   } catch (err) {
     bar?.finish();
+    bars?.done();
     // The safety net refusing is a verdict (exit 1), not bad input.
     if (err instanceof ZerodepError && err.code === "IMAGE_WILL_NOT_RUN") {
       io.stderr.write(`zerodep pack: ${err.message}\n`);
@@ -82,12 +74,16 @@ export async function runPack({ values, positionals, io }: Invocation<typeof PAC
     throw err;
   }
   if (values.json) {
-    io.stdout.write(JSON.stringify(pushed ? { ...r, out: values.out ?? null, pushed } : r) + "\n");
+    io.stdout.write(JSON.stringify(r) + "\n");
     return EXIT.OK;
   }
-  if (pushed) printCopyReport(pushed, io, false);
-  if (values.out)
-    io.stdout.write(`${r.digest}  ${r.out}${r.images.length > 1 ? ` (index of ${r.images.length})` : ""}\n`);
+  for (const d of r.destinations) {
+    if (d.transport === "registry") printCopyReport(d.report, io, false);
+    else
+      io.stdout.write(
+        `${r.digest}  ${d.destination}${r.images.length > 1 ? ` (index of ${r.images.length})` : ""}\n`,
+      );
+  }
   for (const im of r.images) {
     const size = im.layers.reduce((a, l) => a + l.size, 0);
     const plat = `${im.platform.os}/${im.platform.architecture}${im.platform.variant ? `/${im.platform.variant}` : ""}`;

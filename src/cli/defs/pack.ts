@@ -4,23 +4,19 @@ import { OUTPUT, REGISTRY, TRANSFER, UPLOAD } from "../flag-groups.js";
 import { bool, envEntry, keyValue, nonEmpty, oneOf, str } from "../flags.js";
 import { argvValue, imagePathValue, portValue, signalValue } from "../pack-values.js";
 
-// Until pack writes through one builder to several sinks, one run writes one image to one place.
-const ONE_DEST =
-  "several destinations in one run are not supported yet (run pack once per destination, or push the written image with zerodep push)";
-
 export const PACK_FLAGS = {
   out: str({
     short: "o",
+    multiple: true,
     value: "DEST",
-    help: "oci:DIR[:TAG] (other images in DIR are kept), oci-archive:FILE[:TAG] (the layout as one tar), docker-archive:FILE[:REPO:TAG] (docker/podman load)",
+    help: "oci:DIR[:TAG] (other images in DIR are kept), oci-archive:FILE[:TAG] (the layout as one tar), docker-archive:FILE[:REPO:TAG] (docker/podman load); repeatable",
     parse: nonEmpty,
-    repeated: ONE_DEST,
   }),
   push: str({
+    multiple: true,
     value: "REF",
-    help: "push the image to a registry too (after writing --out, or alone without --out)",
+    help: "push the image to a registry too (after writing every --out, or alone without --out); repeatable: several tags or registries",
     parse: nonEmpty,
-    repeated: ONE_DEST,
   }),
   base: str({
     value: "IMAGE",

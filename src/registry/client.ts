@@ -73,6 +73,7 @@ export class RegistryClient {
     this.options = options;
     this.auth = new Authenticator(
       registry,
+      apiHost,
       () => this.transport(),
       async () => {
         const found = await findCredential(registry, undefined, options);
@@ -172,9 +173,10 @@ export class RegistryClient {
     let reauthed = false;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...req.headers };
-      // Credentials go only to the registry itself, never to a redirect target elsewhere.
-      if (url.host === base.host) {
-        const h = await this.auth.header(req.scopes);
+      // Credentials go only to the registry's own origin (scheme, host and port), never to a redirect
+      // target elsewhere, nor to the same host downgraded from https to http.
+      if (url.origin === base.origin) {
+        const h = await this.auth.header(req.scopes, url);
         if (h) headers.Authorization = h;
       }
       let res: HttpResponse;
@@ -194,7 +196,7 @@ export class RegistryClient {
         }
         throw e;
       }
-      if (res.status === 401 && !reauthed && url.host === base.host) {
+      if (res.status === 401 && !reauthed && url.origin === base.origin) {
         reauthed = true;
         res.discard();
         this.auth.setChallenge(res.header("www-authenticate"));

@@ -45,6 +45,7 @@ export class Authenticator {
   /** Token fetches under way, so concurrent uploads needing the same scopes share one request. */
   readonly #pending = new Map<string, Promise<CachedToken>>();
   readonly #now: () => number;
+  readonly #documentMs: number | undefined;
 
   constructor(
     readonly registry: string,
@@ -52,9 +53,10 @@ export class Authenticator {
     readonly apiHost: string,
     private readonly transport: () => Promise<Transport>,
     private readonly lookup: () => Promise<Credential | undefined>,
-    now: () => number = Date.now,
+    opts: { now?: () => number; documentMs?: number } = {},
   ) {
-    this.#now = now;
+    this.#now = opts.now ?? Date.now;
+    this.#documentMs = opts.documentMs;
   }
 
   /** Records the challenge of a 401 (from the ping or any request). */
@@ -154,6 +156,7 @@ export class Authenticator {
         url,
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
         body: Buffer.from(form.toString(), "utf8"),
+        ...(this.#documentMs !== undefined ? { totalMs: this.#documentMs } : {}),
       });
     } else {
       if (c.params.service) url.searchParams.set("service", c.params.service);
@@ -164,7 +167,12 @@ export class Authenticator {
       const headers: Record<string, string> = {};
       if (cred?.kind === "basic")
         headers.Authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`, "utf8").toString("base64")}`;
-      res = await (await this.transport()).send({ method: "GET", url, headers });
+      res = await (await this.transport()).send({
+        method: "GET",
+        url,
+        headers,
+        ...(this.#documentMs !== undefined ? { totalMs: this.#documentMs } : {}),
+      });
     }
     if (res.status === 401 || res.status === 403) {
       res.discard();

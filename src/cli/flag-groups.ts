@@ -39,7 +39,7 @@ export const REGISTRY = {
   }),
   timeout: str({
     value: "DURATION",
-    help: "time budget for all registry traffic of the command (30s, 5m, 1h; 0 = none); past it: exit 3",
+    help: "time budget for the command's registry traffic (30s, 5m, 1h; 0 = none)",
     default: "1h",
     parse: durationValue,
     group: REG,

@@ -138,6 +138,13 @@ export {
   type Platform,
   sha256,
 } from "./oci/index.js";
+export {
+  checkManifestCounts,
+  MANIFEST_LIMIT_CODES,
+  MAX_INDEX_MANIFESTS,
+  MAX_MANIFEST_LAYERS,
+  type ManifestLimitCode,
+} from "./oci/limits.js";
 export { type Built, buildPackImage } from "./pack/builder.js";
 export {
   type PackDestination,
@@ -158,7 +165,7 @@ export {
   findCredential,
   storeCredential,
 } from "./registry/credentials.js";
-export { RegistryError } from "./registry/errors.js";
+export { REGISTRY_ERROR_CODES, RegistryError, type RegistryErrorCode } from "./registry/errors.js";
 export { type LoginResult, login } from "./registry/login.js";
 export type { RegistryOptions } from "./registry/options.js";
 export { RegistryImageSink } from "./registry/sink.js";

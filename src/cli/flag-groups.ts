@@ -1,5 +1,5 @@
 import { UsageError } from "../errors.js";
-import { bool, envEntry, intValue, parseSize, platformValue, str } from "./flags.js";
+import { bool, durationValue, envEntry, intValue, parseSize, platformValue, str } from "./flags.js";
 
 /**
  * Flags several commands share, defined once. A command lists the groups it takes (`...REGISTRY`);
@@ -35,6 +35,13 @@ export const REGISTRY = {
     help: "retries on 429/5xx/resets/timeouts, with backoff",
     default: "5",
     parse: intValue(0),
+    group: REG,
+  }),
+  timeout: str({
+    value: "DURATION",
+    help: "time budget for the command's registry traffic (30s, 5m, 1h; 0 = none)",
+    default: "1h",
+    parse: durationValue,
     group: REG,
   }),
 };

@@ -126,6 +126,19 @@ export function parseSize(s: string, what: string): number {
   return Math.round(Number(m[1]) * SIZE_MULT[(m[2] ?? "B").toLowerCase()]!);
 }
 
+const DURATION_UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "30s", "5m", "1h", "1500ms", "1m30s" → milliseconds; a bare number is seconds; "0" is 0 (none). */
+export function durationValue(raw: string, flag: string): number {
+  const s = raw.trim();
+  if (/^\d+$/.test(s)) return Number(s) * 1000;
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s))
+    usage(`${flag} wants a duration such as 30s, 5m, 1h or 0 for none (got "${raw}")`);
+  let ms = 0;
+  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) ms += Number(m[1]) * DURATION_UNIT[m[2]!]!;
+  return Math.round(ms);
+}
+
 /** OS/ARCH[/VARIANT], lower case, as in an OCI index. */
 export function platformValue(raw: string, flag: string): string {
   if (!/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/.test(raw))

@@ -1,5 +1,6 @@
 import { ParseError } from "../errors.js";
 import { DigestingStream } from "./digest.js";
+import { checkManifestCounts } from "./limits.js";
 import type { Descriptor } from "./types.js";
 
 /** JSON blobs (manifests, indexes, configs) larger than this are refused rather than buffered. */
@@ -50,8 +51,9 @@ export async function readJsonBlob<T>(
   }
   const parts: Uint8Array[] = [];
   for await (const c of chunks) parts.push(c);
+  let doc: T;
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(parts))) as T;
+    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(parts))) as T;
   } catch (e) {
     throw new ParseError(
       "JSON_INVALID",
@@ -60,6 +62,8 @@ export async function readJsonBlob<T>(
       { cause: e },
     );
   }
+  checkManifestCounts(doc, `${at(where)}blob ${desc.digest}`);
+  return doc;
 }
 
 function at(where: string | undefined): string {

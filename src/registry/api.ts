@@ -126,6 +126,7 @@ export async function getBlob(
       headers,
       scopes: [repoScope(repository, "pull")],
       what,
+      ...(kind === "blobs" ? { blob: true } : {}),
     });
     if ([301, 302, 303, 307, 308].includes(res.status)) {
       res.discard();

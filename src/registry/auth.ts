@@ -1,3 +1,4 @@
+import { isLoopbackHost } from "../oci/distribution-reference.js";
 import { type Challenge, parseChallenges } from "./challenge.js";
 import type { Credential } from "./credentials.js";
 import { RegistryError } from "./errors.js";
@@ -7,6 +8,23 @@ const MAX_TOKEN_RESPONSE = 1 << 20;
 /** Tokens without expires_in live 60 s (distribution's token spec). */
 const DEFAULT_TOKEN_TTL_S = 60;
 const CLIENT_ID = "zerodep";
+
+/**
+ * Whether a secret (a Basic password, an identity or refresh token) may be sent to `url`: over TLS, or
+ * over plain HTTP only to the registry's own host:port when that is loopback (the bytes never leave the
+ * machine). A Bearer realm on `http://` elsewhere, or a redirect downgraded to `http://`, would put the
+ * password on the wire in clear; docker and containerd send it anyway, we refuse.
+ */
+export function mayCarryCredentials(url: URL, apiHost: string): boolean {
+  if (url.protocol === "https:") return true;
+  if (url.protocol !== "http:") return false;
+  return isLoopbackHost(apiHost) && url.host === new URL(`http://${apiHost}/`).host;
+}
+
+/** A URL for messages: scheme, host and path, never userinfo or query (a realm may carry either). */
+function shown(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}
 
 interface CachedToken {
   value: string;
@@ -27,14 +45,18 @@ export class Authenticator {
   /** Token fetches under way, so concurrent uploads needing the same scopes share one request. */
   readonly #pending = new Map<string, Promise<CachedToken>>();
   readonly #now: () => number;
+  readonly #documentMs: number | undefined;
 
   constructor(
     readonly registry: string,
+    /** host[:port] the requests go to: the only plain-HTTP place credentials may go (loopback only). */
+    readonly apiHost: string,
     private readonly transport: () => Promise<Transport>,
     private readonly lookup: () => Promise<Credential | undefined>,
-    now: () => number = Date.now,
+    opts: { now?: () => number; documentMs?: number } = {},
   ) {
-    this.#now = now;
+    this.#now = opts.now ?? Date.now;
+    this.#documentMs = opts.documentMs;
   }
 
   /** Records the challenge of a 401 (from the ping or any request). */
@@ -55,13 +77,18 @@ export class Authenticator {
     return this.#credential;
   }
 
-  /** The Authorization header value for a request needing `scopes`, or undefined to go anonymous. */
-  async header(scopes: string[]): Promise<string | undefined> {
+  /** The Authorization header value for a request to `url` needing `scopes`, or undefined to go anonymous. */
+  async header(scopes: string[], url: URL): Promise<string | undefined> {
     const c = this.#challenge;
     if (!c) return undefined;
     if (c.scheme === "basic") {
       const cred = await this.#credentialOrNone();
       if (!cred) return undefined;
+      if (!mayCarryCredentials(url, this.apiHost))
+        throw new RegistryError(
+          "AUTH_REALM_INSECURE",
+          `${this.registry}: refusing to send credentials over plain HTTP to ${shown(url)} (only TLS, or a loopback registry itself, may receive them)`,
+        );
       if (cred.kind !== "basic")
         throw new RegistryError(
           "UNAUTHORIZED",
@@ -108,6 +135,12 @@ export class Authenticator {
     const cred = await this.#credentialOrNone();
     const refresh = this.#refreshToken ?? (cred?.kind === "identityToken" ? cred.token : undefined);
     const where = `token service ${url.host}`;
+    // Checked before any byte goes out: an anonymous token request to an http realm carries no secret.
+    if ((refresh !== undefined || cred?.kind === "basic") && !mayCarryCredentials(url, this.apiHost))
+      throw new RegistryError(
+        "AUTH_REALM_INSECURE",
+        `${this.registry}: the Bearer realm ${shown(url)} is plain HTTP${url.host === new URL(`http://${this.apiHost}/`).host ? "" : " on another host"}; refusing to send credentials to it (only TLS, or a loopback registry itself, may receive them)`,
+      );
     let res: Awaited<ReturnType<Transport["send"]>>;
     if (refresh !== undefined) {
       // OAuth2 refresh-token grant (distribution's token spec, "oauth.md").
@@ -123,6 +156,7 @@ export class Authenticator {
         url,
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
         body: Buffer.from(form.toString(), "utf8"),
+        ...(this.#documentMs !== undefined ? { totalMs: this.#documentMs } : {}),
       });
     } else {
       if (c.params.service) url.searchParams.set("service", c.params.service);
@@ -133,7 +167,12 @@ export class Authenticator {
       const headers: Record<string, string> = {};
       if (cred?.kind === "basic")
         headers.Authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`, "utf8").toString("base64")}`;
-      res = await (await this.transport()).send({ method: "GET", url, headers });
+      res = await (await this.transport()).send({
+        method: "GET",
+        url,
+        headers,
+        ...(this.#documentMs !== undefined ? { totalMs: this.#documentMs } : {}),
+      });
     }
     if (res.status === 401 || res.status === 403) {
       res.discard();

@@ -32,12 +32,24 @@ export interface ClientRequest {
   what: string;
   /** false: one attempt only (the caller retries at a higher level, e.g. an upload session). */
   retry?: boolean;
+  /**
+   * true: a blob goes up or comes down, bounded by the idle timeout and --timeout only. Otherwise the
+   * exchange is a small document and must finish within documentTimeoutMs (default 60 s).
+   */
+  blob?: boolean;
 }
+
+/** A small document (manifest, token, error body) that takes longer than this is refused. */
+export const DOCUMENT_TIMEOUT_MS = 60_000;
 
 /** Cache of clients per registry host, so a copy between two repositories of one registry shares tokens and sockets. */
 export class RegistrySession {
   readonly #clients = new Map<string, RegistryClient>();
-  constructor(readonly options: RegistryOptions = {}) {}
+  readonly options: RegistryOptions;
+  constructor(options: RegistryOptions = {}) {
+    // One budget for every registry the operation talks to, counted from now.
+    this.options = withDeadline(options);
+  }
   client(registry: string, apiHost: string): RegistryClient {
     let c = this.#clients.get(apiHost);
     if (!c) {
@@ -70,14 +82,16 @@ export class RegistryClient {
   constructor(registry: string, apiHost: string, options: RegistryOptions) {
     this.registry = registry;
     this.apiHost = apiHost;
-    this.options = options;
+    this.options = withDeadline(options);
     this.auth = new Authenticator(
       registry,
+      apiHost,
       () => this.transport(),
       async () => {
         const found = await findCredential(registry, undefined, options);
         return found?.credential;
       },
+      { documentMs: this.documentMs },
     );
   }
 
@@ -100,6 +114,9 @@ export class RegistryClient {
         extraCa,
         insecureTls: this.options.insecure === true,
         idleTimeoutMs: this.options.idleTimeoutMs,
+        ...(this.options.deadline !== undefined
+          ? { deadline: { at: this.options.deadline, budget: formatBudget(this.options.timeoutMs) } }
+          : {}),
         maxSockets: Math.max(8, (this.options.concurrency ?? 4) * 2),
       });
       this.#transport = t;
@@ -125,7 +142,7 @@ export class RegistryClient {
     for (const base of mayUseHttp ? [https, new URL(`http://${this.apiHost}/`)] : [https]) {
       for (let attempt = 0; ; attempt++) {
         try {
-          const res = await t.send({ method: "GET", url: new URL("/v2/", base) });
+          const res = await t.send({ method: "GET", url: new URL("/v2/", base), totalMs: this.documentMs });
           res.discard();
           if (res.status === 401) this.auth.setChallenge(res.header("www-authenticate"));
           else if (isTemporaryStatus(res.status) && attempt < this.retries) {
@@ -159,8 +176,19 @@ export class RegistryClient {
     if (res instanceof RegistryError) ra = res.retryAfter;
     else if (res) ra = parseRetryAfter(res.header("retry-after"));
     const base = this.options.retryBaseMs ?? 500;
-    const ms = ra !== undefined ? ra * 1000 : base * 2 ** attempt * (0.5 + Math.random() / 2);
-    await sleep(Math.min(cap, ms));
+    const ms = Math.min(cap, ra !== undefined ? ra * 1000 : base * 2 ** attempt * (0.5 + Math.random() / 2));
+    // Waiting past the budget cannot help: say so now rather than after the wait.
+    const d = this.options.deadline;
+    if (d !== undefined && Date.now() + ms >= d)
+      throw new RegistryError(
+        "DEADLINE_EXCEEDED",
+        `${this.registry}: the time budget (${formatBudget(this.options.timeoutMs)}) ran out while retrying`,
+      );
+    await sleep(ms);
+  }
+
+  get documentMs(): number {
+    return this.options.documentTimeoutMs ?? DOCUMENT_TIMEOUT_MS;
   }
 
   /** Sends a request with auth and (unless retry: false) retries; returns the final response, whatever its status. */
@@ -172,9 +200,10 @@ export class RegistryClient {
     let reauthed = false;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...req.headers };
-      // Credentials go only to the registry itself, never to a redirect target elsewhere.
-      if (url.host === base.host) {
-        const h = await this.auth.header(req.scopes);
+      // Credentials go only to the registry's own origin (scheme, host and port), never to a redirect
+      // target elsewhere, nor to the same host downgraded from https to http.
+      if (url.origin === base.origin) {
+        const h = await this.auth.header(req.scopes, url);
         if (h) headers.Authorization = h;
       }
       let res: HttpResponse;
@@ -185,6 +214,7 @@ export class RegistryClient {
           headers,
           ...(req.body ? { body: req.body() } : {}),
           ...(req.contentLength !== undefined ? { contentLength: req.contentLength } : {}),
+          ...(req.blob ? {} : { totalMs: this.documentMs }),
         });
       } catch (e) {
         if (isTransientNetworkError(e) && attempt + 1 < maxAttempts) {
@@ -194,7 +224,7 @@ export class RegistryClient {
         }
         throw e;
       }
-      if (res.status === 401 && !reauthed && url.host === base.host) {
+      if (res.status === 401 && !reauthed && url.origin === base.origin) {
         reauthed = true;
         res.discard();
         this.auth.setChallenge(res.header("www-authenticate"));
@@ -241,6 +271,17 @@ export class RegistryClient {
   close(): void {
     this.#transport?.close();
   }
+}
+
+/** Options with `deadline` set from `timeoutMs` (once: a deadline already set is kept). */
+function withDeadline(o: RegistryOptions): RegistryOptions {
+  if (o.deadline !== undefined || !o.timeoutMs) return o;
+  return { ...o, deadline: Date.now() + o.timeoutMs };
+}
+
+function formatBudget(ms: number | undefined): string {
+  if (ms === undefined) return "deadline";
+  return ms % 60_000 === 0 && ms >= 60_000 ? `${ms / 60_000} min` : `${ms / 1000} s`;
 }
 
 function parseRetryAfter(v: string | undefined): number | undefined {

@@ -23,6 +23,25 @@ export class RegistryError extends ZerodepError {
   }
 }
 
+/**
+ * The codes zerodep itself gives a RegistryError (the registry's own, MANIFEST_UNKNOWN, DENIED,
+ * UNAUTHORIZED …, pass through as it sent them, or HTTP_<status> when it sent none).
+ */
+export const REGISTRY_ERROR_CODES = [
+  "CONNECTION_FAILED",
+  "TIMEOUT",
+  "DEADLINE_EXCEEDED",
+  "TLS_FAILED",
+  "AUTH_REALM_INSECURE",
+  "AUTH_CHALLENGE_INVALID",
+  "AUTH_UNSUPPORTED",
+  "TOKEN_FAILED",
+  "TOO_MANY_REDIRECTS",
+  "UPLOAD_FAILED",
+  "DIGEST_MISMATCH",
+] as const;
+export type RegistryErrorCode = (typeof REGISTRY_ERROR_CODES)[number];
+
 /** Status codes worth retrying: rate limits and server-side trouble (not 501, which will not change). */
 export function isTemporaryStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501);

@@ -8,6 +8,18 @@ export interface RegistryOptions extends CredentialOptions {
   insecure?: boolean;
   /** No byte moving for this long fails a request (default 60 s). */
   idleTimeoutMs?: number;
+  /**
+   * A small document (manifest, index, token, upload status: anything but a blob body) must arrive
+   * whole within this many ms (default 60 s): a byte every few seconds never trips the idle timeout.
+   */
+  documentTimeoutMs?: number;
+  /**
+   * The whole operation's budget for registry traffic (--timeout): requests and retry waits that would
+   * go past it fail with DEADLINE_EXCEEDED. 0 or unset: none. Counted from when the session is made.
+   */
+  timeoutMs?: number;
+  /** The same budget as an absolute Date.now() time (set from timeoutMs; pass it to share one budget). */
+  deadline?: number;
   /** Retries of a failed request or blob upload on 429/5xx/resets/timeouts (default 5). */
   retries?: number;
   /** First backoff in ms, doubled per retry with jitter (default 500; Retry-After wins, capped by maxRetryWaitMs). */

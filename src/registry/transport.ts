@@ -26,6 +26,11 @@ export interface TransportOptions {
   insecureTls?: boolean;
   /** A request with no byte moving in either direction for this long fails with TIMEOUT (default 60 s). */
   idleTimeoutMs?: number;
+  /**
+   * The whole operation's time budget (--timeout) as an absolute Date.now() time: any request still
+   * running then is cut with DEADLINE_EXCEEDED (not retried). `budget` names it in messages ("30 s").
+   */
+  deadline?: { at: number; budget: string };
   /** Parallel connections per host (default 8). */
   maxSockets?: number;
   userAgent?: string;
@@ -38,6 +43,12 @@ export interface HttpRequest {
   /** A fixed body, or a fresh stream of one (set contentLength for a stream). */
   body?: Uint8Array | AsyncIterable<Uint8Array>;
   contentLength?: number;
+  /**
+   * The whole exchange (head and body) must finish within this many ms, else DEADLINE_EXCEEDED: for
+   * small documents (manifests, tokens, errors), so a registry sending a byte every few seconds, which
+   * never trips the idle timeout, cannot hold us. Blobs have no such bound (their size is theirs).
+   */
+  totalMs?: number;
 }
 
 export interface HttpResponse {
@@ -59,9 +70,11 @@ export class Transport {
   readonly #https: HttpsAgent;
   readonly #idle: number;
   readonly #ua: string;
+  readonly #deadline: { at: number; budget: string } | undefined;
 
   constructor(opts: TransportOptions = {}) {
     const maxSockets = opts.maxSockets ?? 8;
+    this.#deadline = opts.deadline;
     this.#idle = opts.idleTimeoutMs ?? 60_000;
     this.#ua = opts.userAgent ?? USER_AGENT;
     this.#http = new HttpAgent({ keepAlive: true, maxSockets });
@@ -89,9 +102,30 @@ export class Transport {
     )
       headers["Content-Length"] = "0";
     const where = `${req.method} ${req.url.host}${req.url.pathname}`;
+    const now = Date.now();
+    // The nearer of the request's own bound and the operation's budget.
+    let limit: { at: number; why: string } | undefined;
+    if (req.totalMs !== undefined)
+      limit = { at: now + req.totalMs, why: `not complete after ${req.totalMs / 1000} s` };
+    if (this.#deadline && (!limit || this.#deadline.at < limit.at))
+      limit = { at: this.#deadline.at, why: `the time budget (${this.#deadline.budget}) ran out` };
+    const expired = () =>
+      new RegistryError("DEADLINE_EXCEEDED", `${where}: ${limit!.why}`, { temporary: false });
+    if (limit && limit.at <= now) return Promise.reject(expired());
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
+      let response: IncomingMessage | undefined;
+      const timer = limit
+        ? setTimeout(() => {
+            const e = expired();
+            r.destroy(e);
+            response?.destroy(e);
+          }, limit.at - now)
+        : undefined;
+      // Never the reason the process stays up; cleared when the body is done.
+      timer?.unref();
       const fail = (e: unknown) => {
+        clearTimeout(timer);
         if (settled) return;
         settled = true;
         reject(wrapNetworkError(e, where, this.#idle));
@@ -113,6 +147,8 @@ export class Transport {
           return;
         }
         settled = true;
+        response = res;
+        res.once("close", () => clearTimeout(timer));
         // The same inactivity bound while the body is read.
         res.on("error", () => {});
         resolve(makeResponse(res, where, this.#idle));

@@ -7,9 +7,10 @@
 
 import { createPrivateKey, randomUUID, sign, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
+import { createServer } from "node:https";
 import { join } from "node:path";
-import { selfSignedEcCert } from "./registry-for-tests.js";
+import { makeTlsMaterial, selfSignedEcCert } from "./registry-for-tests.js";
 
 export interface TokenRequest {
   method: string;
@@ -23,6 +24,8 @@ export interface TokenIssuer {
   service: string;
   issuer: string;
   certFile: string;
+  /** The CA of the realm's TLS certificate (--ca-file): credentials go to a realm over TLS only. */
+  caFile: string;
   requests: TokenRequest[];
   /** Refresh tokens handed out (valid for the refresh grant). */
   refreshTokens: Set<string>;
@@ -79,65 +82,71 @@ export async function startTokenIssuer(
       req.on("end", () => resolve(s));
     });
 
-  const server: Server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    const deny = (status: number) => {
-      res.writeHead(status, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "bad credentials" }] }));
-    };
-    let account = "";
-    let scopes: string[];
-    let grant: TokenRequest["grant"];
-    if (req.method === "POST") {
-      const form = new URLSearchParams(await body(req));
-      scopes = (form.get("scope") ?? "").split(" ").filter((s) => s !== "");
-      if (form.get("grant_type") === "refresh_token") {
-        grant = "refresh_token";
-        const rt = form.get("refresh_token") ?? "";
-        if (!refreshTokens.has(rt)) return deny(401);
-        account = rt.split(":")[0]!;
-      } else if (form.get("grant_type") === "password") {
-        grant = "password";
-        const u = form.get("username") ?? "";
-        if (users[u] === undefined || users[u] !== form.get("password")) return deny(401);
-        account = u;
-      } else return deny(400);
-    } else {
-      scopes = url.searchParams.getAll("scope");
-      const auth = req.headers.authorization;
-      if (auth?.startsWith("Basic ")) {
-        grant = "basic";
-        const plain = Buffer.from(auth.slice(6), "base64").toString("utf8");
-        const i = plain.indexOf(":");
-        const u = plain.slice(0, i);
-        if (users[u] === undefined || users[u] !== plain.slice(i + 1)) {
-          requests.push({ method: req.method ?? "", scopes, account: u, grant });
-          return deny(401);
-        }
-        account = u;
-      } else grant = "anonymous";
-    }
-    requests.push({ method: req.method ?? "", scopes, account: account || undefined, grant });
-    const token = jwt(account, scopes);
-    const out: Record<string, unknown> = { expires_in: 300, issued_at: new Date().toISOString() };
-    // Docker Hub answers both names; alternate so both code paths run.
-    if (requests.length % 2 === 0) out.token = token;
-    else out.access_token = token;
-    if (opts.issueRefreshTokens && account !== "") {
-      const rt = `${account}:${randomUUID()}`;
-      refreshTokens.add(rt);
-      out.refresh_token = rt;
-    }
-    res.writeHead(200, { "Content-Type": "application/json" });
-    res.end(JSON.stringify(out));
-  });
+  // Over TLS: zerodep refuses to send a password or refresh token to a plain-HTTP realm on another port.
+  const tls = makeTlsMaterial(dir);
+  const server: Server = createServer(
+    { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) },
+    async (req, res) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      const deny = (status: number) => {
+        res.writeHead(status, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "bad credentials" }] }));
+      };
+      let account = "";
+      let scopes: string[];
+      let grant: TokenRequest["grant"];
+      if (req.method === "POST") {
+        const form = new URLSearchParams(await body(req));
+        scopes = (form.get("scope") ?? "").split(" ").filter((s) => s !== "");
+        if (form.get("grant_type") === "refresh_token") {
+          grant = "refresh_token";
+          const rt = form.get("refresh_token") ?? "";
+          if (!refreshTokens.has(rt)) return deny(401);
+          account = rt.split(":")[0]!;
+        } else if (form.get("grant_type") === "password") {
+          grant = "password";
+          const u = form.get("username") ?? "";
+          if (users[u] === undefined || users[u] !== form.get("password")) return deny(401);
+          account = u;
+        } else return deny(400);
+      } else {
+        scopes = url.searchParams.getAll("scope");
+        const auth = req.headers.authorization;
+        if (auth?.startsWith("Basic ")) {
+          grant = "basic";
+          const plain = Buffer.from(auth.slice(6), "base64").toString("utf8");
+          const i = plain.indexOf(":");
+          const u = plain.slice(0, i);
+          if (users[u] === undefined || users[u] !== plain.slice(i + 1)) {
+            requests.push({ method: req.method ?? "", scopes, account: u, grant });
+            return deny(401);
+          }
+          account = u;
+        } else grant = "anonymous";
+      }
+      requests.push({ method: req.method ?? "", scopes, account: account || undefined, grant });
+      const token = jwt(account, scopes);
+      const out: Record<string, unknown> = { expires_in: 300, issued_at: new Date().toISOString() };
+      // Docker Hub answers both names; alternate so both code paths run.
+      if (requests.length % 2 === 0) out.token = token;
+      else out.access_token = token;
+      if (opts.issueRefreshTokens && account !== "") {
+        const rt = `${account}:${randomUUID()}`;
+        refreshTokens.add(rt);
+        out.refresh_token = rt;
+      }
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(out));
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
   return {
-    realm: `http://127.0.0.1:${port}/token`,
+    realm: `https://127.0.0.1:${port}/token`,
     service,
     issuer,
     certFile,
+    caFile: tls.caFile,
     requests,
     refreshTokens,
     close: () =>

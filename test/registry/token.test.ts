@@ -25,6 +25,7 @@ describe("registry with Bearer token auth (distribution `auth: token` + an ES256
   let work: string;
   let one: string;
   const basic = () => ({
+    caFiles: [issuer.caFile],
     credentials: { [reg.host]: { kind: "basic" as const, username: USER, password: PASSWORD } },
   });
   before(async () => {
@@ -109,15 +110,18 @@ describe("registry with Bearer token auth (distribution `auth: token` + an ES256
     );
     issuer.requests.length = 0;
     const out = join(work, "pulled-id");
-    const r = await zerodepAsync(["pull", `${reg.host}/team/app:v1`, "--out", `oci:${out}:v1`], {
-      env: {
-        HOME: join(work, "nohome"),
-        DOCKER_CONFIG: cfgDir,
-        REGISTRY_AUTH_FILE: "",
-        XDG_RUNTIME_DIR: "",
-        XDG_CONFIG_HOME: "",
+    const r = await zerodepAsync(
+      ["pull", `${reg.host}/team/app:v1`, "--out", `oci:${out}:v1`, "--ca-file", issuer.caFile],
+      {
+        env: {
+          HOME: join(work, "nohome"),
+          DOCKER_CONFIG: cfgDir,
+          REGISTRY_AUTH_FILE: "",
+          XDG_RUNTIME_DIR: "",
+          XDG_CONFIG_HOME: "",
+        },
       },
-    });
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.ok(issuer.requests.length > 0 && issuer.requests.every((q) => q.grant === "refresh_token"));
     await runAsync("skopeo", ["copy", `oci:${out}:v1`, `oci:${join(work, "verify-id")}:v1`]);
@@ -125,19 +129,23 @@ describe("registry with Bearer token auth (distribution `auth: token` + an ES256
 
   test("anonymous: pull is allowed by the issuer, push is refused with a clear 401", async () => {
     const out = join(work, "anon");
-    const r = await pull(`${reg.host}/team/app:v1`, `oci:${out}:v1`, {});
+    const r = await pull(`${reg.host}/team/app:v1`, `oci:${out}:v1`, { caFiles: [issuer.caFile] });
     assert.match(r.digest, /^sha256:/);
-    await assert.rejects(push(one, `${reg.host}/team/anon:v1`, { retries: 0 }), (e: Error) => {
-      assert.match(e.message, /401/);
-      assert.match(e.message, /zerodep login/);
-      return true;
-    });
+    await assert.rejects(
+      push(one, `${reg.host}/team/anon:v1`, { retries: 0, caFiles: [issuer.caFile] }),
+      (e: Error) => {
+        assert.match(e.message, /401/);
+        assert.match(e.message, /zerodep login/);
+        return true;
+      },
+    );
   });
 
   test("wrong password: the token service refuses, the message names no secret", async () => {
     await assert.rejects(
       push(one, `${reg.host}/team/x:v1`, {
         retries: 0,
+        caFiles: [issuer.caFile],
         credentials: { [reg.host]: { kind: "basic", username: USER, password: "nope-secret-123" } },
       }),
       (e: Error) => {

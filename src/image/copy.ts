@@ -1,5 +1,6 @@
 import { ParseError, ZerodepError } from "../errors.js";
 import type { Digest } from "../oci/digest.js";
+import { checkManifestCounts } from "../oci/limits.js";
 import type { Descriptor, Index, Manifest, Platform } from "../oci/types.js";
 import { isIndexMediaType, isManifestMediaType, resolveImage } from "./select.js";
 import type { BlobAction, BlobOrigin, ImageSink } from "./sink.js";
@@ -53,8 +54,9 @@ async function readBytes(src: ImageSource, d: Descriptor): Promise<Uint8Array> {
 }
 
 function parse<T>(src: ImageSource, d: Descriptor, bytes: Uint8Array): T {
+  let doc: T;
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as T;
+    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as T;
   } catch (e) {
     throw new ParseError(
       "JSON_INVALID",
@@ -63,6 +65,9 @@ function parse<T>(src: ImageSource, d: Descriptor, bytes: Uint8Array): T {
       { cause: e },
     );
   }
+  // The same caps as every other reader: a 100 000-layer manifest is refused before a blob is copied.
+  checkManifestCounts(doc, `${src.name}: ${d.digest}`);
+  return doc;
 }
 
 /** Runs `fn` over `items` with at most `limit` at once; waits for all to settle, then throws the first error. */

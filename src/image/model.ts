@@ -193,6 +193,23 @@ interface Edited {
   lenientHistory: () => Promise<boolean>;
 }
 
+/**
+ * Whether an edited image may keep a misaligned history: decided once, by the image read from a source
+ * at the root of a chain of edits, and inherited by every edit on top. An edit that misaligns an
+ * aligned history is refused (when its config is built) however many edits follow it.
+ */
+const LENIENT = new WeakMap<Image, () => Promise<boolean>>();
+
+function inheritedLenient(img: Image, fromSource: (c: ImageConfig) => boolean): () => Promise<boolean> {
+  return once(async () => {
+    const known = LENIENT.get(img);
+    return known ? known() : fromSource(await img.config());
+  });
+}
+
+const misaligned = (c: ImageConfig) =>
+  c.history !== undefined && nonEmpty(c.history) !== (c.rootfs?.diff_ids ?? []).length;
+
 function editedImage(e: Edited): Image {
   const rawConfig = once(async () =>
     buildConfig(await e.config(), { lenientHistory: await e.lenientHistory() }),
@@ -216,7 +233,7 @@ function editedImage(e: Edited): Image {
     };
   });
   const rawManifest = once(async () => buildManifest(await manifest()));
-  return {
+  const image: Image = {
     kind: "image",
     mediaType: e.mediaType,
     rawManifest,
@@ -230,6 +247,8 @@ function editedImage(e: Edited): Image {
       return { os: c.os, architecture: c.architecture, ...(c.variant ? { variant: c.variant } : {}) };
     }),
   };
+  LENIENT.set(image, e.lenientHistory);
+  return image;
 }
 
 function nonEmpty(history: ImageConfig["history"]): number {
@@ -273,12 +292,11 @@ export function append(base: Image, layer: Layer, history?: HistoryEntry): Image
     }),
     layers: once(async () => [...(await base.layers()), layer]),
     annotations: async () => (await base.manifest()).annotations,
-    lenientHistory: once(async () => {
-      const c = await base.config();
-      return c.history !== undefined
-        ? nonEmpty(c.history) !== (c.rootfs?.diff_ids ?? []).length
-        : (c.rootfs?.diff_ids ?? []).length > 0 && history !== undefined;
-    }),
+    // A base without any history gets one entry for our layer: as misaligned as it was incomplete.
+    lenientHistory: inheritedLenient(
+      base,
+      (c) => misaligned(c) || (c.history === undefined && (c.rootfs?.diff_ids ?? []).length > 0),
+    ),
   });
 }
 
@@ -292,10 +310,7 @@ export function withConfig(img: Image, patch: (c: ImageConfig) => ImageConfig): 
     }),
     layers: () => img.layers(),
     annotations: async () => (await img.manifest()).annotations,
-    lenientHistory: once(async () => {
-      const c = await img.config();
-      return nonEmpty(c.history) !== (c.rootfs?.diff_ids ?? []).length;
-    }),
+    lenientHistory: inheritedLenient(img, misaligned),
   });
 }
 
@@ -314,10 +329,7 @@ export function withAnnotations(
     layers: () => img.layers(),
     annotations: async () =>
       opts.replace ? { ...annotations } : { ...(await img.manifest()).annotations, ...annotations },
-    lenientHistory: once(async () => {
-      const c = await img.config();
-      return nonEmpty(c.history) !== (c.rootfs?.diff_ids ?? []).length;
-    }),
+    lenientHistory: inheritedLenient(img, misaligned),
   });
 }
 

@@ -193,3 +193,21 @@ export function ioErrorFrom(path: string, err: unknown): IoError {
     cause: err,
   });
 }
+
+/**
+ * The same bytes under one identity that callers may "close" freely: the owner closes `src` itself.
+ * A command that hands one binary to several readers (inspect, the needs detector, the resolver, the
+ * verdict) gives them all this one object, so the per-source parse memo (readElf) parses it once.
+ */
+export function borrowed(src: ByteSource): ByteSource {
+  return {
+    get name() {
+      return src.name;
+    },
+    get size() {
+      return src.size;
+    },
+    read: (offset, length) => src.read(offset, length),
+    close: async () => {},
+  };
+}

@@ -15,9 +15,9 @@ import {
 } from "../image/model.js";
 import type { ImageSource } from "../image/source.js";
 import { stageLayer } from "../image/staged-layer.js";
-import { inspectFile } from "../inspect/inspect.js";
+import { inspectFile, inspectSource } from "../inspect/inspect.js";
 import type { InspectResult } from "../inspect/types.js";
-import { FileSource } from "../io/reader.js";
+import { type ByteSource, borrowed, FileSource } from "../io/reader.js";
 import type { Digest } from "../oci/digest.js";
 import { MediaType } from "../oci/media-types.js";
 import { formatPlatform } from "../oci/platform.js";
@@ -68,15 +68,53 @@ export async function buildPackImage(
   stagingDir: string,
   baseSource: ImageSource | null,
 ): Promise<Built> {
+  // Each binary is opened once and every reader (inspect, the needs detector, the resolver, the
+  // verdict) gets the same source object, so it is parsed once (readElf's memo).
+  const files: FileSource[] = [];
+  const opened = new Map<string, ByteSource>();
+  try {
+    return await build(
+      opts,
+      stagingDir,
+      baseSource,
+      (path) => {
+        let src = opened.get(path);
+        if (!src) {
+          const f = FileSource.open(path);
+          files.push(f);
+          src = borrowed(f);
+          opened.set(path, src);
+        }
+        return src;
+      },
+      opened,
+    );
+  } finally {
+    for (const f of files) f.closeNow();
+  }
+}
+
+async function build(
+  opts: PackOptions,
+  stagingDir: string,
+  baseSource: ImageSource | null,
+  source: (path: string) => ByteSource,
+  opened: ReadonlyMap<string, ByteSource>,
+): Promise<Built> {
   const mtime = opts.sourceDateEpoch ?? 0;
   const created = new Date(mtime * 1000).toISOString().replace(/\.000Z$/, "Z");
   const log = opts.log ?? (() => {});
-
   // Inspect every binary first: refuse what cannot be an image before building anything.
   const infos: InspectResult[] = [];
   const seen = new Map<string, string>();
   for (const b of opts.binaries) {
-    const info = await inspectFile(b);
+    let src: ByteSource | undefined;
+    try {
+      src = source(b);
+    } catch {
+      // Unreadable: inspectFile turns the open error into its one-line result below.
+    }
+    const info = src ? await inspectSource(src, b) : await inspectFile(b);
     if (info.error) throw new ZerodepError(info.errorCode ?? "BAD_INPUT", info.error);
     if (info.format !== "elf" || info.os !== "linux" || info.arch === null) {
       throw new ZerodepError(
@@ -105,7 +143,7 @@ export async function buildPackImage(
     const platform: Platform = { architecture: info.arch!, os: "linux" };
     if (info.variant && (info.arch === "arm" || info.arch === "arm64")) platform.variant = info.variant;
     const base = baseSource ? await openBase(baseSource, platform) : null;
-    const { files, env, warnings } = await imageFiles(file, path, opts, mtime, hostRoot, base);
+    const { files, env, warnings } = await imageFiles(file, source(file), path, opts, mtime, hostRoot, base);
 
     const bc = base?.config.config ?? {};
     const runtime = {
@@ -118,7 +156,7 @@ export async function buildPackImage(
     };
     // Safety net: the image about to be written, judged by the same function as check IMAGE and
     // analyze (user, entrypoint lookup, modes, the program against the very tree of this image).
-    const fs = new TreeRootFs(files, `the image (${platform.os}/${platform.architecture})`, base);
+    const fs = new TreeRootFs(files, `the image (${platform.os}/${platform.architecture})`, base, opened);
     const verdict = await judgeEntrypoint(
       fs,
       {
@@ -218,6 +256,7 @@ export async function buildPackImage(
 /** The files of the image for one binary, and the environment they imply. */
 async function imageFiles(
   file: string,
+  binary: ByteSource,
   path: string,
   opts: PackOptions,
   mtime: number,
@@ -237,17 +276,11 @@ async function imageFiles(
   if (!base?.rootFs.lstat("/tmp")) files.push(dirEntry("tmp", 0o1777, mtime));
   const env = [...(base?.config.config.Env ?? [])];
   if (!env.some((e) => e.startsWith("PATH="))) env.unshift(DEFAULT_PATH_ENV);
-  if (opts.bundleLibs) files.push(...(await bundledLibraries(file, path, opts.libsRoot ?? "/", mtime)));
-  const src = FileSource.open(file);
-  let kinds: Set<string>;
-  let hardKinds: Set<string>;
-  try {
-    const needs = await detectRuntimeNeeds(src);
-    kinds = new Set(needs.map((n) => n.kind));
-    hardKinds = new Set(needs.filter((n) => n.strength === "hard").map((n) => n.kind));
-  } finally {
-    src.closeNow();
-  }
+  if (opts.bundleLibs)
+    files.push(...(await bundledLibraries(file, binary, path, opts.libsRoot ?? "/", mtime)));
+  const needs = await detectRuntimeNeeds(binary);
+  const kinds = new Set(needs.map((n) => n.kind));
+  const hardKinds = new Set(needs.filter((n) => n.strength === "hard").map((n) => n.kind));
   const ca = opts.caCerts ?? "auto";
   if (ca !== "none" && (ca !== "auto" || kinds.has("ca-certificates"))) {
     const bundle = ca === "auto" ? `${hostRoot.replace(/\/$/, "")}/etc/ssl/certs/ca-certificates.crt` : ca;
@@ -308,21 +341,16 @@ async function imageFiles(
  */
 async function bundledLibraries(
   file: string,
+  binary: ByteSource,
   path: string,
   libsRoot: string,
   mtime: number,
 ): Promise<TreeFile[]> {
-  const src = FileSource.open(file);
-  let deps: Awaited<ReturnType<typeof resolveDeps>>;
-  try {
-    deps = await resolveDeps(src, {
-      root: new DirRootFs(libsRoot),
-      location: path,
-      cache: new LibraryCache(),
-    });
-  } finally {
-    src.closeNow();
-  }
+  const deps = await resolveDeps(binary, {
+    root: new DirRootFs(libsRoot),
+    location: path,
+    cache: new LibraryCache(),
+  });
   const errors = deps.problems.filter((p) => p.severity === "error");
   if (errors.length > 0) {
     throw new ZerodepError(

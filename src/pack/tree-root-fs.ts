@@ -17,6 +17,8 @@ export class TreeRootFs implements RootFs {
     inputs: { input: TarInput; hostPath?: string }[],
     description = "the image",
     private readonly base: BaseImage | null = null,
+    /** Host files already open (the binary): handed out as they are, so their parse is shared. */
+    private readonly opened: ReadonlyMap<string, ByteSource> = new Map(),
   ) {
     this.description = description;
     this.children.set("/", []);
@@ -72,7 +74,7 @@ export class TreeRootFs implements RootFs {
     if (!x && this.base?.rootFs.lstat(path)?.kind === "file") return this.base.rootFs.open(path);
     if (x?.input.entry.type !== "file")
       throw new IoError("ENOENT", `${this.description}:${path}: no such file`);
-    if (x.hostPath) return FileSource.open(x.hostPath);
+    if (x.hostPath) return this.opened.get(x.hostPath) ?? FileSource.open(x.hostPath);
     if (x.input.body instanceof Uint8Array)
       return new BufferSource(x.input.body, `${this.description}:${path}`);
     throw new IoError("EIO", `${this.description}:${path}: content not available for reading`);

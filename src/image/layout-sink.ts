@@ -1,7 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ParseError } from "../errors.js";
-import { removeOnInterrupt } from "../io/cleanup.js";
+import { makeStagingDir, removeOnInterrupt } from "../io/cleanup.js";
 import { writeDockerArchive, writeOciArchive } from "../oci/archive.js";
 import { LayoutWriter } from "../oci/layout.js";
 import type { Descriptor } from "../oci/types.js";
@@ -94,7 +94,8 @@ export class ArchiveImageSink implements ImageSink {
     opts: ArchiveSinkOptions = {},
   ): Promise<ArchiveImageSink> {
     const file = resolve(ref.file);
-    const tmp = await mkdtemp(join(dirname(file), `.${basename(file)}.zerodep-tmp-`));
+    const { path: tmp, release } = await makeStagingDir(dirname(file), `.${basename(file)}.zerodep-tmp-`);
+    release(); // registered again, for its whole life, by the sink itself
     const tag = (ref.transport === "oci-archive" ? ref.tag : undefined) ?? opts.defaultTag;
     const inner = await LayoutImageSink.open(join(tmp, "layout"), tag);
     return new ArchiveImageSink(inner, tmp, ref, name, opts);

@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { IoError, ParseError, UsageError, ZerodepError } from "../errors.js";
-import { removeOnInterrupt } from "../io/cleanup.js";
+import { removeOnInterrupt, stagingPath, sweepStale } from "../io/cleanup.js";
 import { errnoOf, syncDir, writeChunks } from "../io/write.js";
 import { prepareEntries, type TarInput, writeTar } from "../tar/writer.js";
 import { buildIndex } from "./build.js";
@@ -176,7 +175,8 @@ async function writeTarAtomically(file: string, inputs: TarInput[], mtime: numbe
   }
   const dir = dirname(target);
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(target)}${TMP_INFIX}${process.pid}-${randomBytes(4).toString("hex")}`);
+  await sweepStale(dir, `.${basename(target)}${TMP_INFIX}`);
+  const tmp = stagingPath(dir, `.${basename(target)}${TMP_INFIX}`);
   const release = removeOnInterrupt(tmp);
   const fh = await open(tmp, "wx", 0o644);
   try {

@@ -1,8 +1,8 @@
 import type { FileHandle } from "node:fs/promises";
-import { chmod, copyFile, mkdir, mkdtemp, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, copyFile, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { IoError, ParseError, ZerodepError } from "../errors.js";
-import { removeOnInterrupt } from "../io/cleanup.js";
+import { removeOnInterrupt, stagingPath, sweepStale } from "../io/cleanup.js";
 import { errnoOf, syncDir, writeAll, writeChunks } from "../io/write.js";
 import { buildIndex } from "./build.js";
 import { canonicalJson } from "./canonical-json.js";
@@ -177,7 +177,9 @@ export class LayoutWriter {
     if (existing) await readLayoutIndex(abs);
     const parent = dirname(abs);
     await mkdir(parent, { recursive: true });
-    const tmp = await mkdtemp(join(parent, `.${basename(abs)}${TMP_INFIX}`));
+    await sweepStale(parent, `.${basename(abs)}${TMP_INFIX}`);
+    const tmp = stagingPath(parent, `.${basename(abs)}${TMP_INFIX}`);
+    await mkdir(tmp, { mode: 0o700 });
     await mkdir(join(tmp, "blobs", "sha256"), { recursive: true });
     return new LayoutWriter(abs, tmp, existing);
   }

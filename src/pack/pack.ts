@@ -1,6 +1,5 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { UsageError } from "../errors.js";
 import type { CopyEvent } from "../image/copy.js";
 import { imageSource } from "../image/model.js";
@@ -17,7 +16,7 @@ import {
 } from "../image/reference.js";
 import type { BlobOrigin, ImageSink } from "../image/sink.js";
 import type { ImageSource } from "../image/source.js";
-import { removeOnInterrupt } from "../io/cleanup.js";
+import { makeStagingDir } from "../io/cleanup.js";
 import type { Digest } from "../oci/digest.js";
 import { RegistrySession } from "../registry/client.js";
 import type { RegistryOptions } from "../registry/options.js";
@@ -196,8 +195,8 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
       const sink = await openSink(d.ref, { session, name: d.name, archive: { mtime, defaultTag: "latest" } });
       sinks.push({ sink, ref: d.ref, name: d.name, used: false });
     }
-    staging = await mkdtemp(join(opts.tmpDir ?? tmpdir(), "zerodep-pack-"));
-    release = removeOnInterrupt(staging);
+    // The layer is staged here; a run killed with SIGKILL leaves its directory, swept by the next pack.
+    ({ path: staging, release } = await makeStagingDir(opts.tmpDir ?? tmpdir(), "zerodep-pack-"));
     if (base) baseSource = await openSource(base.ref, { session, name: base.name });
     const built = await buildPackImage(opts, staging, baseSource);
     const top = await built.image.descriptor();

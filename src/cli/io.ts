@@ -37,7 +37,13 @@ export class LineBuffer {
 export async function forEachFile(
   files: string[],
   out: LineBuffer,
-  opts: { json: boolean; keyName: "path" | "file"; errorLine: (file: string, msg: string) => string },
+  opts: {
+    json: boolean;
+    keyName: "path" | "file";
+    errorLine: (file: string, msg: string) => string;
+    /** Where a file's error line goes instead of stdout (an image's: stdout stays for verdicts only). */
+    errorsTo?: (file: string) => { write(s: string): unknown } | undefined;
+  },
   fn: (file: string) => Promise<{ ok: boolean; text: string }>,
 ): Promise<number> {
   let code: number = EXIT.OK;
@@ -50,6 +56,13 @@ export async function forEachFile(
       if ((err as { name?: string }).name === "UsageError") throw err;
       const msg = (err as Error).message;
       const errorCode = (err as { code?: string }).code ?? "EIO";
+      const elsewhere = opts.json ? undefined : opts.errorsTo?.(f);
+      if (elsewhere) {
+        out.flush();
+        elsewhere.write(opts.errorLine(f, msg));
+        code = EXIT.BAD_INPUT;
+        continue;
+      }
       out.push(
         opts.json
           ? JSON.stringify({ schemaVersion: 1, [opts.keyName]: f, error: msg, errorCode }) + "\n"

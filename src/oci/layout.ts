@@ -3,6 +3,7 @@ import { chmod, copyFile, mkdir, mkdtemp, open, readdir, rename, rm, stat } from
 import { basename, dirname, join, resolve } from "node:path";
 import { IoError, ParseError, ZerodepError } from "../errors.js";
 import { removeOnInterrupt } from "../io/cleanup.js";
+import { openRegularFile } from "../io/reader.js";
 import { errnoOf, syncDir, writeAll, writeChunks } from "../io/write.js";
 import { buildIndex } from "./build.js";
 import { canonicalJson } from "./canonical-json.js";
@@ -10,7 +11,7 @@ import { checkDescriptor, parseIndex } from "./descriptor.js";
 import { type Digest, DigestingStream, isDigest } from "./digest.js";
 import { MediaType } from "./media-types.js";
 import type { Descriptor, Index } from "./types.js";
-import { MAX_JSON_BYTES, readJsonBlob, verifyBlob } from "./verify.js";
+import { checkedBlob, MAX_JSON_BYTES, readJsonBlob, verifyBlob } from "./verify.js";
 
 /*
  * OCI image layout on disk (image-spec image-layout.md):
@@ -34,6 +35,12 @@ const TMP_INFIX = ".zerodep-tmp-";
 const REF_NAME_RE =
   /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
 
+/** An error opening `path`: ours (NOT_REGULAR_FILE) kept, an OS error named after the file it concerns. */
+function readFailed(path: string, e: unknown): ZerodepError {
+  if (e instanceof ZerodepError) return e;
+  return new IoError("READ_FAILED", `${path}: ${(e as Error).message}`, { cause: e });
+}
+
 function blobPath(dir: string, digest: Digest): string {
   return join(dir, "blobs", "sha256", digest.slice("sha256:".length));
 }
@@ -42,14 +49,13 @@ function blobPath(dir: string, digest: Digest): string {
 async function readBounded(path: string, max: number, missing: () => never): Promise<Uint8Array> {
   let fh: FileHandle;
   try {
-    fh = await open(path, "r");
+    fh = await openRegularFile(path);
   } catch (e) {
     if (errnoOf(e) === "ENOENT") missing();
-    throw new IoError("READ_FAILED", `${path}: ${(e as Error).message}`, { cause: e });
+    throw readFailed(path, e);
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new ParseError("NOT_A_FILE", `${path}: not a regular file`);
     if (st.size > max)
       throw new ParseError("FILE_TOO_LARGE", `${path}: ${st.size} bytes, over the ${max}-byte limit`);
     return await fh.readFile();
@@ -196,7 +202,7 @@ export class LayoutWriter {
     if (expected !== undefined && !isDigest(expected)) {
       throw new ZerodepError(
         "DIGEST_INVALID",
-        `expected digest ${JSON.stringify(expected)} is not sha256:<64 hex>`,
+        `${this.dir}: expected digest ${JSON.stringify(expected)} is not sha256:<64 hex>`,
       );
     }
     const incoming = join(this.#tmp, "blobs", `.incoming-${this.#seq++}`);
@@ -429,12 +435,17 @@ export class LayoutReader {
   }
 
   readJson<T>(desc: Descriptor): Promise<T> {
-    return readJsonBlob<T>(this.blob(desc), desc);
+    return readJsonBlob<T>(this.#verified(desc), desc, this.dir);
   }
 
+  /** The blob, verified; an index or manifest also checked against its schema (checkedBlob). */
   blob(desc: Descriptor): AsyncIterable<Uint8Array> {
+    return checkedBlob(this.#verified(desc), desc, this.dir);
+  }
+
+  #verified(desc: Descriptor): AsyncIterable<Uint8Array> {
     const problem = checkDescriptor(desc, "descriptor");
-    if (problem) throw new ParseError("DESCRIPTOR_INVALID", problem);
+    if (problem) throw new ParseError("DESCRIPTOR_INVALID", `${this.dir}: ${problem}`);
     return this.#stream(desc);
   }
 
@@ -442,7 +453,7 @@ export class LayoutReader {
     const path = blobPath(this.dir, desc.digest);
     let fh: FileHandle;
     try {
-      fh = await open(path, "r");
+      fh = await openRegularFile(path);
     } catch (e) {
       if (errnoOf(e) === "ENOENT") {
         throw new ParseError(
@@ -454,9 +465,13 @@ export class LayoutReader {
           },
         );
       }
-      throw new IoError("READ_FAILED", `${path}: ${(e as Error).message}`, { cause: e });
+      throw readFailed(path, e);
     }
     // The stream closes the handle when it ends or is destroyed (also when the consumer stops early).
-    yield* verifyBlob(fh.createReadStream({ highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>, desc);
+    yield* verifyBlob(
+      fh.createReadStream({ highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>,
+      desc,
+      this.dir,
+    );
   }
 }

@@ -123,6 +123,14 @@ export {
   type Platform,
   sha256,
 } from "./oci/index.js";
+export {
+  checkConfig,
+  checkIndex,
+  checkManifest,
+  IMAGE_ERROR_CODES,
+  type ImageErrorCode,
+  validateImageJson,
+} from "./oci/validate.js";
 export { type PackOptions, type PackResult, pack, parsePackOut } from "./pack/pack.js";
 export { packAndPush } from "./pack/pack-push.js";
 export { type FetchedManifest, getManifest, putManifest } from "./registry/api.js";

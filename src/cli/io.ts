@@ -1,3 +1,4 @@
+import { clip } from "../errors.js";
 /** What a command may touch of the process, injected so commands run in tests with plain arguments. */
 export interface CliIO {
   stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -54,12 +55,13 @@ export async function forEachFile(
       out.push(r.text);
     } catch (err) {
       if ((err as { name?: string }).name === "UsageError") throw err;
-      const msg = (err as Error).message;
+      // A hostile value echoed in the message (a megabyte tag) is cut: the line stays one readable line.
+      const msg = clip((err as Error).message, 2000);
       const errorCode = (err as { code?: string }).code ?? "EIO";
       const elsewhere = opts.json ? undefined : opts.errorsTo?.(f);
       if (elsewhere) {
         out.flush();
-        elsewhere.write(opts.errorLine(f, msg));
+        elsewhere.write(opts.errorLine(clip(f), msg));
         code = EXIT.BAD_INPUT;
         continue;
       }

@@ -1,5 +1,5 @@
 import type { FileHandle } from "node:fs/promises";
-import { IoError, ParseError, ZerodepError } from "../errors.js";
+import { clip, IoError, ParseError, ZerodepError } from "../errors.js";
 import { openRegularFile } from "../io/reader.js";
 import { canonicalJson } from "../oci/canonical-json.js";
 import { parseIndex } from "../oci/descriptor.js";
@@ -219,11 +219,16 @@ export class ArchiveImageSource implements ImageSource {
       Array.isArray(i.RepoTags) ? i.RepoTags.filter((t): t is string => typeof t === "string") : [];
     const hits =
       ref === null ? items : items.filter((i) => tagsOf(i).some((t) => t === ref || shortName(t) === ref));
-    const listing = items.map((i) => tagsOf(i).join(",") || "(untagged)").join("; ");
+    // Tags come from the archive: clipped and at most 20 listed, so a hostile manifest.json cannot flood the line.
+    const listing =
+      items
+        .slice(0, 20)
+        .map((i) => clip(tagsOf(i).join(",") || "(untagged)"))
+        .join("; ") + (items.length > 20 ? `; … (${items.length} in all)` : "");
     if (hits.length === 0)
       throw new ZerodepError(
         "REF_NOT_FOUND",
-        `${this.name}: no image tagged ${ref}; it holds: ${listing || "nothing"}`,
+        `${clip(this.name, 400)}: no image tagged ${clip(String(ref))}; it holds: ${listing || "nothing"}`,
       );
     if (hits.length > 1)
       throw new ZerodepError("AMBIGUOUS_REF", `${this.name}: name an image, it holds: ${listing}`);

@@ -1,7 +1,7 @@
 import type { FileHandle } from "node:fs/promises";
-import { chmod, copyFile, mkdir, mkdtemp, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, copyFile, lstat, mkdir, mkdtemp, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { IoError, ParseError, ZerodepError } from "../errors.js";
+import { clip, IoError, ParseError, ZerodepError } from "../errors.js";
 import { removeOnInterrupt } from "../io/cleanup.js";
 import { openRegularFile } from "../io/reader.js";
 import { errnoOf, syncDir, writeAll, writeChunks } from "../io/write.js";
@@ -90,6 +90,26 @@ async function readLayoutIndex(dir: string): Promise<Index> {
   return parseIndex(indexBytes, indexFile);
 }
 
+/**
+ * DIR/blobs and DIR/blobs/sha256 must be real directories: blobs are renamed into them, and a symbolic
+ * link there (to a directory outside the layout) would have us write wherever it points. IoError
+ * LAYOUT_UNSAFE naming the link; nothing is written.
+ */
+async function assertBlobDirsSafe(dir: string): Promise<void> {
+  for (const p of [join(dir, "blobs"), join(dir, "blobs", "sha256")]) {
+    let st: import("node:fs").Stats;
+    try {
+      st = await lstat(p);
+    } catch (e) {
+      if (errnoOf(e) === "ENOENT") return;
+      throw readFailed(p, e);
+    }
+    if (st.isSymbolicLink())
+      throw new IoError("LAYOUT_UNSAFE", `${p}: is a symbolic link; refusing to write blobs through it`);
+    if (!st.isDirectory()) throw new IoError("LAYOUT_UNSAFE", `${p}: not a directory`);
+  }
+}
+
 /** True when `dir` holds something (must then be a layout), false when it is absent or an empty directory. */
 async function targetHasContent(dir: string): Promise<boolean> {
   try {
@@ -115,7 +135,7 @@ async function writeFileSynced(path: string, bytes: Uint8Array): Promise<void> {
 /** Hashes a file completely (used to verify a cross-device copy). */
 async function hashFile(path: string): Promise<{ digest: Digest; size: number }> {
   const ds = new DigestingStream();
-  const fh = await open(path, "r");
+  const fh = await openRegularFile(path);
   for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20 })) ds.update(chunk as Uint8Array);
   return { digest: ds.digest, size: ds.size };
 }
@@ -180,7 +200,10 @@ export class LayoutWriter {
   static async open(dir: string): Promise<LayoutWriter> {
     const abs = resolve(dir);
     const existing = await targetHasContent(abs);
-    if (existing) await readLayoutIndex(abs);
+    if (existing) {
+      await readLayoutIndex(abs);
+      await assertBlobDirsSafe(abs);
+    }
     const parent = dirname(abs);
     await mkdir(parent, { recursive: true });
     const tmp = await mkdtemp(join(parent, `.${basename(abs)}${TMP_INFIX}`));
@@ -223,7 +246,7 @@ export class LayoutWriter {
         );
       }
       const hex = digest.slice("sha256:".length);
-      if (this.#newBlobs.has(hex) || (await this.#existingBlobSize(digest)) === size) {
+      if (this.#newBlobs.has(hex) || (await this.#existingBlobIntact(digest, size))) {
         await rm(incoming, { force: true });
       } else {
         await rename(incoming, join(this.#tmp, "blobs", "sha256", hex));
@@ -233,6 +256,21 @@ export class LayoutWriter {
     } catch (e) {
       await rm(incoming, { force: true });
       throw e;
+    }
+  }
+
+  /**
+   * True when DIR already holds this blob with the right content. A blob of the right size is hashed
+   * before it is trusted: a corrupt copy (a bad disk, a killed writer of another tool) is replaced by the
+   * bytes just received instead of being kept under a success message.
+   */
+  async #existingBlobIntact(digest: Digest, size: number): Promise<boolean> {
+    if ((await this.#existingBlobSize(digest)) !== size) return false;
+    try {
+      const got = await hashFile(blobPath(this.dir, digest));
+      return got.digest === digest && got.size === size;
+    } catch {
+      return false;
     }
   }
 
@@ -331,6 +369,8 @@ export class LayoutWriter {
     await this.#assertBlobsPresent(manifests);
     const blobDir = join(this.dir, "blobs", "sha256");
     await mkdir(blobDir, { recursive: true });
+    // Checked again right before the renames: a link swapped in since open() is refused too.
+    await assertBlobDirsSafe(this.dir);
     for (const [hex, size] of this.#newBlobs) {
       await this.#moveBlobIn(hex, size, blobDir);
     }
@@ -388,10 +428,15 @@ export class LayoutWriter {
 /** Finds the top-level descriptor of an index.json for a tag (ref.name annotation), or the only one when tag is undefined and there is exactly one. ZerodepError REF_NOT_FOUND / AMBIGUOUS_REF listing what exists; `where` names the layout or archive in messages. */
 export function resolveRefIn(index: Index, tag: string | undefined, where: string): Descriptor {
   const all = index.manifests;
+  const shown = tag === undefined ? "" : JSON.stringify(clip(tag));
+  // Names come from index.json: clipped, and at most 20 listed, so a hostile index cannot flood the line.
   const listing = () =>
     all.length === 0
       ? "the layout holds no images"
-      : `it holds: ${all.map((d) => d.annotations?.[REF_NAME] ?? `(untagged ${d.digest})`).join(", ")}`;
+      : `it holds: ${all
+          .slice(0, 20)
+          .map((d) => clip(d.annotations?.[REF_NAME] ?? `(untagged ${d.digest})`))
+          .join(", ")}${all.length > 20 ? `, … (${all.length} in all)` : ""}`;
   if (tag === undefined) {
     if (all.length === 1) return all[0]!;
     if (all.length === 0) throw new ZerodepError("REF_NOT_FOUND", `${where}: ${listing()}`);
@@ -400,10 +445,13 @@ export function resolveRefIn(index: Index, tag: string | undefined, where: strin
   const hits = all.filter((d) => d.annotations?.[REF_NAME] === tag);
   if (hits.length === 1) return hits[0]!;
   if (hits.length === 0)
-    throw new ZerodepError("REF_NOT_FOUND", `${where}: no image tagged "${tag}"; ${listing()}`);
+    throw new ZerodepError("REF_NOT_FOUND", `${clip(where, 400)}: no image tagged ${shown}; ${listing()}`);
   throw new ZerodepError(
     "AMBIGUOUS_REF",
-    `${where}: ${hits.length} entries tagged "${tag}": ${hits.map((d) => d.digest).join(", ")}`,
+    `${clip(where, 400)}: ${hits.length} entries tagged ${shown}: ${hits
+      .slice(0, 20)
+      .map((d) => d.digest)
+      .join(", ")}`,
   );
 }
 

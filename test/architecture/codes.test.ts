@@ -10,6 +10,7 @@ import { test } from "node:test";
 import { FINDING_CODES, LAYER_WARNING_CODES } from "../../src/analyze/types.js";
 import { CHECK_CODES } from "../../src/check/check.js";
 import { INSPECT_WARNING_CODES } from "../../src/inspect/types.js";
+import { IMAGE_ERROR_CODES } from "../../src/oci/validate.js";
 import { DEP_CODES } from "../../src/resolve/resolve.js";
 import { TAR_WARNING_CODES } from "../../src/tar/reader.js";
 import { repoRoot } from "../helpers/env.js";
@@ -22,6 +23,7 @@ const LISTS = {
   FINDING_CODES,
   LAYER_WARNING_CODES,
   TAR_WARNING_CODES,
+  IMAGE_ERROR_CODES,
 };
 const known = new Set<string>(Object.values(LISTS).flat());
 const CODE = /`([A-Z][A-Z0-9]*(?:_[A-Z0-9<>]+)+)`/g;
@@ -53,6 +55,7 @@ test("each module's code list is named in the README section of its command", ()
     [FINDING_CODES.filter((c) => !(CHECK_CODES as readonly string[]).includes(c)), "### `zerodep analyze"],
     [LAYER_WARNING_CODES, "### `zerodep analyze"],
     [INSPECT_WARNING_CODES, "### Warning codes"],
+    [IMAGE_ERROR_CODES, "### Local images"],
   ];
   const missing: string[] = [];
   for (const [codes, heading] of where) {

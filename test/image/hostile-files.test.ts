@@ -20,6 +20,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { gzipSync } from "node:zlib";
 import { sha256 } from "../../src/oci/digest.js";
 import { LayoutWriter } from "../../src/oci/layout.js";
 import { MediaType } from "../../src/oci/media-types.js";
@@ -253,6 +254,65 @@ describe("hostile local images on disk", () => {
     const res = JSON.parse(j.stdout);
     assert.equal(res.totals.finalBytes, 1, "the one deep file is in the tree");
     assert.ok(readFileSync(html).length > 0);
+  });
+
+  test("a layer blob longer than its descriptor, in a layout and an oci-archive: DIGEST_MISMATCH every time", {
+    skip: needs({ tools: ["tar"] }),
+  }, async (t) => {
+    const work = mkdtempSync(join(tmpdir(), "zerodep-hostile-long-"));
+    t.after(() => rmSync(work, { recursive: true, force: true }));
+    // A real tar followed by 1 MiB of zeros (what a tar's end looks like), gzipped: the descriptor says
+    // fewer bytes than the blob has — by half (the excess is inside the tar) or by the tail only (the
+    // tar ends before the descriptor does, so only reading the blob to its end finds it).
+    const body = Buffer.from("#!/bin/sh\n");
+    const tar = Buffer.concat([
+      rawHeader({ name: "hello", typeflag: "0", size: body.length, mode: 0o755 }),
+      pad512(body),
+      Buffer.alloc(1 << 20),
+    ]);
+    const gz = gzipSync(tar, { level: 0 });
+    for (const [name, size] of [
+      ["half", Math.floor(gz.length / 2)],
+      ["tail", gz.length - 1000],
+    ] as const) {
+      const dir = join(work, name);
+      const w = await LayoutWriter.open(dir);
+      const l = await w.putBlob(gz);
+      const c = await w.putBlob(
+        Buffer.from(
+          JSON.stringify({
+            architecture: goArch,
+            os: "linux",
+            config: { Entrypoint: ["/hello"] },
+            rootfs: { type: "layers", diff_ids: [sha256(tar)] },
+          }),
+        ),
+      );
+      const m = await w.putBlob(
+        Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: MediaType.ociManifest,
+            config: { mediaType: MediaType.ociConfig, ...c },
+            layers: [{ mediaType: MediaType.ociLayerGzip, digest: l.digest, size }],
+          }),
+        ),
+      );
+      w.setRef({ mediaType: MediaType.ociManifest, ...m }, "v1");
+      await w.commit();
+      const archive = join(work, `${name}.tar`);
+      run("tar", ["-cf", archive, "-C", dir, "."]);
+      // Several runs: the error used to be ERR_STREAM_PREMATURE_CLOSE or a success, depending on timing.
+      for (let i = 0; i < 3; i++) {
+        for (const img of [`oci:${dir}:v1`, `oci-archive:${archive}`]) {
+          for (const cmd of ["analyze", "inspect"]) {
+            const r = zd([cmd, img]);
+            assertOneLine(r, `${name}: zerodep ${cmd} ${img}`, l.digest);
+            assert.match(r.stderr, new RegExp(`more than ${size} bytes, descriptor says ${size}`));
+          }
+        }
+      }
+    }
   });
 
   test("megabyte tags and ref names are cut in the one error line", (t) => {

@@ -235,7 +235,25 @@ function cloneTree(n: DiveNode): DiveNode {
 
 /** dive's FileTree.Stack: children first; a whiteout removes its target, anything else overwrites metadata. Iterative (see endLayer). */
 function stack(into: DiveNode, upper: DiveNode): void {
-  const frames: Frame[] = [{ node: upper, name: "", names: sortedNames(upper), i: 0, down: false }];
+  // Each frame caches its directory's node in `into` once made, so a node costs O(1), not O(depth):
+  // a whiteout only ever removes a sibling, never a directory on the current path.
+  const frames: (Frame & { into?: DiveNode })[] = [
+    { node: upper, name: "", names: sortedNames(upper), i: 0, down: false, into },
+  ];
+  const intoOf = (k: number): DiveNode => {
+    let j = k;
+    while (frames[j]!.into === undefined) j--;
+    for (let m = j + 1; m <= k; m++) {
+      const parent = frames[m - 1]!.into!;
+      let n = parent.children.get(frames[m]!.name);
+      if (!n) {
+        n = emptyNode();
+        parent.children.set(frames[m]!.name, n);
+      }
+      frames[m]!.into = n;
+    }
+    return frames[k]!.into!;
+  };
   while (frames.length > 0) {
     const f = frames[frames.length - 1]!;
     if (f.i >= f.names.length) {
@@ -251,21 +269,20 @@ function stack(into: DiveNode, upper: DiveNode): void {
     }
     f.down = false;
     f.i++;
-    const path = frames.slice(1).map((x) => x.name);
+    const top = frames.length - 1;
     if (name.startsWith(WH)) {
-      const target = [...path, name.slice(WH.length)];
-      const parent = lookup(into, path);
-      if (parent && target.length > 0) parent.children.delete(target[target.length - 1]!);
+      // The parent directory as it is in `into` now, without creating it.
+      let parent: DiveNode | undefined = into;
+      for (let m = 1; m <= top && parent; m++)
+        parent = frames[m]!.into ?? parent.children.get(frames[m]!.name);
+      parent?.children.delete(name.slice(WH.length));
       continue;
     }
-    let n = into;
-    for (const c of [...path, name]) {
-      let next = n.children.get(c);
-      if (!next) {
-        next = emptyNode();
-        n.children.set(c, next);
-      }
-      n = next;
+    const dir = intoOf(top);
+    let n = dir.children.get(name);
+    if (!n) {
+      n = emptyNode();
+      dir.children.set(name, n);
     }
     n.info = child.info;
   }

@@ -214,6 +214,11 @@ export class ArchiveImageSource implements ImageSource {
       throw new ParseError("MANIFEST_INVALID", `${this.#file}: manifest.json: ${msg}`);
     };
     if (!Array.isArray(list)) return bad("not an array");
+    for (const [i, v] of list.entries())
+      if (typeof v !== "object" || v === null || Array.isArray(v))
+        return bad(
+          `[${i}]: expected an object, got ${v === null ? "null" : Array.isArray(v) ? "an array" : `a ${typeof v}`}`,
+        );
     const items = list as { Config?: unknown; RepoTags?: unknown; Layers?: unknown }[];
     const tagsOf = (i: (typeof items)[number]) =>
       Array.isArray(i.RepoTags) ? i.RepoTags.filter((t): t is string => typeof t === "string") : [];

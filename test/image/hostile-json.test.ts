@@ -5,7 +5,7 @@
 // never a stack trace, for analyze, check IMAGE, inspect IMAGE, diff and copy.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -14,6 +14,7 @@ import { LayoutWriter } from "../../src/oci/layout.js";
 import { MediaType } from "../../src/oci/media-types.js";
 import { cli } from "../cli/in-process.js";
 import { cliPath } from "../helpers/cli.js";
+import { needs, run } from "../helpers/env.js";
 import { goArch } from "../oci/image-for-tests.js";
 import { pad512, rawHeader } from "../tar/support.js";
 
@@ -236,6 +237,43 @@ describe("hostile JSON in local images: one line naming the file and the JSON pa
         }
       }
       rmSync(dir, { recursive: true, force: true });
+    }
+    assert.deepEqual(failures, []);
+  });
+
+  test("docker-archive manifest.json: every field × wrong types", {
+    skip: needs({ tools: ["tar"] }),
+  }, async (t) => {
+    const work = mkdtempSync(join(tmpdir(), "zerodep-hostile-docker-json-"));
+    t.after(() => rmSync(work, { recursive: true, force: true }));
+    const layer = layerTar();
+    const good = [{ Config: "config.json", RepoTags: ["app:v1"], Layers: ["layer.tar"] }];
+    const edits: { path: Path; value: unknown }[] = [];
+    for (const value of WRONG) {
+      if (!Array.isArray(value)) edits.push({ path: [], value });
+      if (!(typeof value === "object" && value !== null && !Array.isArray(value)))
+        edits.push({ path: [0], value });
+      if (typeof value !== "string") edits.push({ path: [0, "Config"], value });
+      if (!Array.isArray(value)) edits.push({ path: [0, "Layers"], value });
+      if (typeof value !== "string") edits.push({ path: [0, "Layers", 0], value });
+    }
+    const failures: string[] = [];
+    for (const [n, e] of edits.entries()) {
+      const root = join(work, `r${n}`);
+      mkdirSync(root);
+      writeFileSync(join(root, "manifest.json"), JSON.stringify(edit(good, e.path, e.value)));
+      writeFileSync(join(root, "config.json"), JSON.stringify(goodConfig(layer)));
+      writeFileSync(join(root, "layer.tar"), layer);
+      const file = join(work, `a${n}.tar`);
+      run("tar", ["-cf", file, "-C", root, "."]);
+      for (const cmd of ["analyze", "check", "inspect"]) {
+        const label = `manifest.json ${JSON.stringify(e.path)} = ${JSON.stringify(e.value)}: ${cmd}`;
+        try {
+          assertOneLine(await runWatched([cmd, `docker-archive:${file}`]), label, [file, "manifest.json"]);
+        } catch (err) {
+          failures.push(`${label}: ${(err as Error).message.split("\n").slice(0, 4).join(" | ")}`);
+        }
+      }
     }
     assert.deepEqual(failures, []);
   });

@@ -37,3 +37,11 @@ export function describeError(err: unknown): string {
   }
   return String(err);
 }
+
+/**
+ * A value from the input (a tag, a ref name, a path) as echoed in a message: at most `max` characters,
+ * cut with "…". A hostile 10 MB tag must not become a 10 MB error line.
+ */
+export function clip(s: string, max = 200): string {
+  return s.length <= max ? s : `${s.slice(0, max)}…`;
+}

@@ -145,6 +145,14 @@ export {
   MAX_MANIFEST_LAYERS,
   type ManifestLimitCode,
 } from "./oci/limits.js";
+export {
+  checkConfig,
+  checkIndex,
+  checkManifest,
+  IMAGE_ERROR_CODES,
+  type ImageErrorCode,
+  validateImageJson,
+} from "./oci/validate.js";
 export { type Built, buildPackImage } from "./pack/builder.js";
 export {
   type PackDestination,

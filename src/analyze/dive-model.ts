@@ -102,43 +102,55 @@ export class DiveModel {
     const idx = this.layerIndex;
     // dive looks whiteouts up in layers 0..idx-1 stacked; for the first layer, in that layer itself.
     const lower = idx === 0 ? this.layer : this.stacked;
-    let stop = false;
-    const visit = (node: DiveNode, path: string[]): void => {
-      for (const name of [...node.children.keys()].sort(goLess)) {
-        if (stop) return;
-        const child = node.children.get(name)!;
-        visit(child, [...path, name]);
-        if (stop) return;
-        if (child.children.size > 0) continue;
-        let size = child.info?.size ?? 0;
-        let key = path.concat(name);
-        if (name.startsWith(WH)) {
-          key = path.concat(name.slice(WH.length));
-          const prev = lookup(lower, key);
-          if (!prev) {
-            const p = `/${key.join("/")}`;
-            // dive creates the path's record (minDiscoveredSize -1) before the failing lookup and
-            // never fills it: the -1 stays in Σ smallest (efficiency.go), so efficiency drops a hair.
-            if (!this.paths.has(p)) this.paths.set(p, { cum: 0, min: -1, count: 0 });
-            this.aborted.push({ layer: idx, path: p });
-            stop = true;
-            return;
-          }
-          size = prev.info?.isDir ? subtreeSize(prev) : 0;
-        }
-        const p = `/${key.join("/")}`;
-        const d = this.paths.get(p);
-        if (!d) this.paths.set(p, { cum: size, min: size, count: 1 });
-        else {
-          d.cum += size;
-          if (size < d.min) d.min = size;
-          d.count++;
-        }
+    // Post-order over the layer's tree in Go's name order, iteratively: a hostile layer can nest paths
+    // thousands deep (one PAX path of 3,000+ components), far past the JS call stack.
+    const frames: Frame[] = [
+      { node: this.layer, name: "", names: sortedNames(this.layer), i: 0, down: false },
+    ];
+    const pathOf = (): string[] => frames.slice(1).map((f) => f.name);
+    while (frames.length > 0) {
+      const f = frames[frames.length - 1]!;
+      if (f.i >= f.names.length) {
+        frames.pop();
+        continue;
       }
-    };
-    visit(this.layer, []);
+      const name = f.names[f.i]!;
+      const child = f.node.children.get(name)!;
+      if (!f.down) {
+        f.down = true;
+        frames.push({ node: child, name, names: sortedNames(child), i: 0, down: false });
+        continue;
+      }
+      f.down = false;
+      f.i++;
+      if (child.children.size > 0) continue;
+      const path = pathOf();
+      let size = child.info?.size ?? 0;
+      let key = path.concat(name);
+      if (name.startsWith(WH)) {
+        key = path.concat(name.slice(WH.length));
+        const prev = lookup(lower, key);
+        if (!prev) {
+          const p = `/${key.join("/")}`;
+          // dive creates the path's record (minDiscoveredSize -1) before the failing lookup and
+          // never fills it: the -1 stays in Σ smallest (efficiency.go), so efficiency drops a hair.
+          if (!this.paths.has(p)) this.paths.set(p, { cum: 0, min: -1, count: 0 });
+          this.aborted.push({ layer: idx, path: p });
+          break;
+        }
+        size = prev.info?.isDir ? subtreeSize(prev) : 0;
+      }
+      const p = `/${key.join("/")}`;
+      const d = this.paths.get(p);
+      if (!d) this.paths.set(p, { cum: size, min: size, count: 1 });
+      else {
+        d.cum += size;
+        if (size < d.min) d.min = size;
+        d.count++;
+      }
+    }
     if (idx === 0) this.stacked = cloneTree(this.layer);
-    stack(this.stacked, this.layer, []);
+    stack(this.stacked, this.layer);
     this.layerSizes.push(this.layerSize);
     this.layer = emptyNode();
     this.layerSize = 0;
@@ -194,32 +206,83 @@ function subtreeSize(n: DiveNode): number {
   return total;
 }
 
+function sortedNames(n: DiveNode): string[] {
+  return [...n.children.keys()].sort(goLess);
+}
+
+/** One level of an iterative post-order walk: the node, its sorted child names, the next one, whether that child was entered. */
+interface Frame {
+  node: DiveNode;
+  name: string;
+  names: string[];
+  i: number;
+  down: boolean;
+}
+
 function cloneTree(n: DiveNode): DiveNode {
   const out: DiveNode = { info: n.info, children: new Map() };
-  for (const [k, c] of n.children) out.children.set(k, cloneTree(c));
+  const todo: [DiveNode, DiveNode][] = [[n, out]];
+  while (todo.length > 0) {
+    const [from, to] = todo.pop()!;
+    for (const [k, c] of from.children) {
+      const copy: DiveNode = { info: c.info, children: new Map() };
+      to.children.set(k, copy);
+      todo.push([c, copy]);
+    }
+  }
   return out;
 }
 
-/** dive's FileTree.Stack: children first; a whiteout removes its target, anything else overwrites metadata. */
-function stack(into: DiveNode, upper: DiveNode, path: string[]): void {
-  for (const name of [...upper.children.keys()].sort(goLess)) {
-    const child = upper.children.get(name)!;
-    const p = [...path, name];
-    stack(into, child, p);
-    if (name.startsWith(WH)) {
-      const target = [...path, name.slice(WH.length)];
-      const parent = lookup(into, path);
-      if (parent && target.length > 0) parent.children.delete(target[target.length - 1]!);
+/** dive's FileTree.Stack: children first; a whiteout removes its target, anything else overwrites metadata. Iterative (see endLayer). */
+function stack(into: DiveNode, upper: DiveNode): void {
+  // Each frame caches its directory's node in `into` once made, so a node costs O(1), not O(depth):
+  // a whiteout only ever removes a sibling, never a directory on the current path.
+  const frames: (Frame & { into?: DiveNode })[] = [
+    { node: upper, name: "", names: sortedNames(upper), i: 0, down: false, into },
+  ];
+  const intoOf = (k: number): DiveNode => {
+    let j = k;
+    while (frames[j]!.into === undefined) j--;
+    for (let m = j + 1; m <= k; m++) {
+      const parent = frames[m - 1]!.into!;
+      let n = parent.children.get(frames[m]!.name);
+      if (!n) {
+        n = emptyNode();
+        parent.children.set(frames[m]!.name, n);
+      }
+      frames[m]!.into = n;
+    }
+    return frames[k]!.into!;
+  };
+  while (frames.length > 0) {
+    const f = frames[frames.length - 1]!;
+    if (f.i >= f.names.length) {
+      frames.pop();
       continue;
     }
-    let n = into;
-    for (const c of p) {
-      let next = n.children.get(c);
-      if (!next) {
-        next = emptyNode();
-        n.children.set(c, next);
-      }
-      n = next;
+    const name = f.names[f.i]!;
+    const child = f.node.children.get(name)!;
+    if (!f.down) {
+      f.down = true;
+      frames.push({ node: child, name, names: sortedNames(child), i: 0, down: false });
+      continue;
+    }
+    f.down = false;
+    f.i++;
+    const top = frames.length - 1;
+    if (name.startsWith(WH)) {
+      // The parent directory as it is in `into` now, without creating it.
+      let parent: DiveNode | undefined = into;
+      for (let m = 1; m <= top && parent; m++)
+        parent = frames[m]!.into ?? parent.children.get(frames[m]!.name);
+      parent?.children.delete(name.slice(WH.length));
+      continue;
+    }
+    const dir = intoOf(top);
+    let n = dir.children.get(name);
+    if (!n) {
+      n = emptyNode();
+      dir.children.set(name, n);
     }
     n.info = child.info;
   }

@@ -1,3 +1,4 @@
+import { clip } from "../errors.js";
 /** What a command may touch of the process, injected so commands run in tests with plain arguments. */
 export interface CliIO {
   stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -37,7 +38,13 @@ export class LineBuffer {
 export async function forEachFile(
   files: string[],
   out: LineBuffer,
-  opts: { json: boolean; keyName: "path" | "file"; errorLine: (file: string, msg: string) => string },
+  opts: {
+    json: boolean;
+    keyName: "path" | "file";
+    errorLine: (file: string, msg: string) => string;
+    /** Where a file's error line goes instead of stdout (an image's: stdout stays for verdicts only). */
+    errorsTo?: (file: string) => { write(s: string): unknown } | undefined;
+  },
   fn: (file: string) => Promise<{ ok: boolean; text: string }>,
 ): Promise<number> {
   let code: number = EXIT.OK;
@@ -48,8 +55,16 @@ export async function forEachFile(
       out.push(r.text);
     } catch (err) {
       if ((err as { name?: string }).name === "UsageError") throw err;
-      const msg = (err as Error).message;
+      // A hostile value echoed in the message (a megabyte tag) is cut: the line stays one readable line.
+      const msg = clip((err as Error).message, 2000);
       const errorCode = (err as { code?: string }).code ?? "EIO";
+      const elsewhere = opts.json ? undefined : opts.errorsTo?.(f);
+      if (elsewhere) {
+        out.flush();
+        elsewhere.write(opts.errorLine(clip(f), msg));
+        code = EXIT.BAD_INPUT;
+        continue;
+      }
       out.push(
         opts.json
           ? JSON.stringify({ schemaVersion: 1, [opts.keyName]: f, error: msg, errorCode }) + "\n"

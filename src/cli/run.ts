@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { UsageError, ZerodepError } from "../errors.js";
+import { clip, UsageError, ZerodepError } from "../errors.js";
 import { closest } from "./did-you-mean.js";
 import { commandHelp, mainHelp } from "./help.js";
 import { type CliIO, EXIT } from "./io.js";
@@ -57,11 +57,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return await run({ values: parsed.values as never, positionals: parsed.positionals, io });
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`zerodep ${cmd}: ${err.message}\n`);
+      io.stderr.write(`zerodep ${cmd}: ${clip(err.message, 2000)}\n`);
       return EXIT.USAGE;
     }
     if (err instanceof ZerodepError) {
-      io.stderr.write(`zerodep ${cmd}: ${err.message}\n`);
+      // The last guard against a hostile value echoed in full (a megabyte tag or path): one readable line.
+      io.stderr.write(`zerodep ${cmd}: ${clip(err.message, 2000)}\n`);
       return EXIT.BAD_INPUT;
     }
     // An operating-system error that no layer below wrapped (a full disk, a file-size limit, a

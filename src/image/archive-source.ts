@@ -1,13 +1,13 @@
 import type { FileHandle } from "node:fs/promises";
-import { open } from "node:fs/promises";
-import { IoError, ParseError, ZerodepError } from "../errors.js";
+import { clip, IoError, ParseError, ZerodepError } from "../errors.js";
+import { openRegularFile } from "../io/reader.js";
 import { canonicalJson } from "../oci/canonical-json.js";
 import { parseIndex } from "../oci/descriptor.js";
 import { type Digest, DigestingStream, isDigest, sha256 } from "../oci/digest.js";
 import { REF_NAME, resolveRefIn } from "../oci/layout.js";
 import { MediaType } from "../oci/media-types.js";
 import type { Descriptor, ImageConfig, Index, Manifest } from "../oci/types.js";
-import { readJsonBlob, verifyBlob } from "../oci/verify.js";
+import { checkedBlob, readJsonBlob, verifyBlob } from "../oci/verify.js";
 import { readTar } from "../tar/reader.js";
 import { type ImageSource, MAX_JSON_BYTES } from "./source.js";
 
@@ -67,8 +67,9 @@ export class ArchiveImageSource implements ImageSource {
   ): Promise<ArchiveImageSource> {
     let fh: FileHandle;
     try {
-      fh = await open(file, "r");
+      fh = await openRegularFile(file);
     } catch (e) {
+      if (e instanceof ZerodepError) throw e;
       const code = (e as NodeJS.ErrnoException).code;
       throw new IoError(
         code === "ENOENT" ? "ARCHIVE_NOT_FOUND" : "READ_FAILED",
@@ -103,7 +104,12 @@ export class ArchiveImageSource implements ImageSource {
     return this.#top!;
   }
 
+  /** The blob, verified; an index or manifest also checked against its schema (checkedBlob). */
   blob(desc: Descriptor): AsyncIterable<Uint8Array> {
+    return checkedBlob(this.#verified(desc), desc, this.name);
+  }
+
+  #verified(desc: Descriptor): AsyncIterable<Uint8Array> {
     const mem = this.#memory.get(desc.digest);
     if (mem) return verifyBlob([mem], desc, this.name);
     const path = this.#paths.get(desc.digest) ?? blobPath(desc.digest);
@@ -118,7 +124,7 @@ export class ArchiveImageSource implements ImageSource {
   }
 
   readJson<T>(desc: Descriptor): Promise<T> {
-    return readJsonBlob<T>(this.blob(desc), desc, this.name);
+    return readJsonBlob<T>(this.#verified(desc), desc, this.name);
   }
 
   async close(): Promise<void> {
@@ -208,16 +214,26 @@ export class ArchiveImageSource implements ImageSource {
       throw new ParseError("MANIFEST_INVALID", `${this.#file}: manifest.json: ${msg}`);
     };
     if (!Array.isArray(list)) return bad("not an array");
+    for (const [i, v] of list.entries())
+      if (typeof v !== "object" || v === null || Array.isArray(v))
+        return bad(
+          `[${i}]: expected an object, got ${v === null ? "null" : Array.isArray(v) ? "an array" : `a ${typeof v}`}`,
+        );
     const items = list as { Config?: unknown; RepoTags?: unknown; Layers?: unknown }[];
     const tagsOf = (i: (typeof items)[number]) =>
       Array.isArray(i.RepoTags) ? i.RepoTags.filter((t): t is string => typeof t === "string") : [];
     const hits =
       ref === null ? items : items.filter((i) => tagsOf(i).some((t) => t === ref || shortName(t) === ref));
-    const listing = items.map((i) => tagsOf(i).join(",") || "(untagged)").join("; ");
+    // Tags come from the archive: clipped and at most 20 listed, so a hostile manifest.json cannot flood the line.
+    const listing =
+      items
+        .slice(0, 20)
+        .map((i) => clip(tagsOf(i).join(",") || "(untagged)"))
+        .join("; ") + (items.length > 20 ? `; … (${items.length} in all)` : "");
     if (hits.length === 0)
       throw new ZerodepError(
         "REF_NOT_FOUND",
-        `${this.name}: no image tagged ${ref}; it holds: ${listing || "nothing"}`,
+        `${clip(this.name, 400)}: no image tagged ${clip(String(ref))}; it holds: ${listing || "nothing"}`,
       );
     if (hits.length > 1)
       throw new ZerodepError("AMBIGUOUS_REF", `${this.name}: name an image, it holds: ${listing}`);

@@ -2,6 +2,7 @@ import { ParseError, ZerodepError } from "../errors.js";
 import type { Digest } from "../oci/digest.js";
 import { checkManifestCounts } from "../oci/limits.js";
 import type { Descriptor, Index, Manifest, Platform } from "../oci/types.js";
+import { validateImageJson } from "../oci/validate.js";
 import { isIndexMediaType, isManifestMediaType, resolveImage } from "./select.js";
 import type { BlobAction, BlobOrigin, ImageSink } from "./sink.js";
 import { type ImageSource, MAX_JSON_BYTES } from "./source.js";
@@ -65,9 +66,10 @@ function parse<T>(src: ImageSource, d: Descriptor, bytes: Uint8Array): T {
       { cause: e },
     );
   }
-  // The same caps as every other reader: a 100 000-layer manifest is refused before a blob is copied.
+  // The same caps and schema check as every other reader (a registry source's bytes come here first):
+  // a 100 000-layer manifest or a null layer entry is refused before a blob is copied.
   checkManifestCounts(doc, `${src.name}: ${d.digest}`);
-  return doc;
+  return validateImageJson<T>(doc, d.mediaType, `${src.name}: blob ${d.digest}`);
 }
 
 /** Runs `fn` over `items` with at most `limit` at once; waits for all to settle, then throws the first error. */

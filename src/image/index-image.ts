@@ -119,6 +119,12 @@ export async function indexImage(
         if (consumers.length > 0) await feed(consumers, body);
       });
       for (const v of layerVisitors) v.layerEnd?.(i, { tarBytes, entries, endOffset: r.endOffset });
+      // The tar ends at its zero blocks, the blob may not: read it to the end so that it is verified
+      // whole (a blob longer than its descriptor, or one whose padding differs, is DIGEST_MISMATCH,
+      // not a success) and its file handle is released now rather than on garbage collection.
+      for await (const _ of counted) {
+        // discarded
+      }
     } catch (err) {
       if (err instanceof ZerodepError)
         throw new ZerodepError(err.code, `${src.name}: layer ${i} (${desc.digest}): ${err.message}`, {

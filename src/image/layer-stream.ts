@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
-import { ParseError } from "../errors.js";
+import { ParseError, ZerodepError } from "../errors.js";
 import type { Descriptor } from "../oci/types.js";
 import type { ImageSource } from "./source.js";
 
@@ -78,6 +78,15 @@ export async function* layerTar(
     if (done) await done;
   } catch (e) {
     if (e instanceof ParseError) throw e;
+    // When the blob itself is bad (more bytes than its descriptor, a digest mismatch), the pipeline tears
+    // the decompressor down and the read above may only see ERR_STREAM_PREMATURE_CLOSE: report the cause.
+    if (done) {
+      const cause = await done.then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      if (cause instanceof ZerodepError) throw cause;
+    }
     const code = (e as NodeJS.ErrnoException).code ?? "";
     if (code.startsWith("Z_") || code.startsWith("ERR_ZSTD") || code === "ERR_ZLIB_INITIALIZATION_FAILED") {
       throw new ParseError(

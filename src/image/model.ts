@@ -1,8 +1,10 @@
 import { ParseError, ZerodepError } from "../errors.js";
 import { buildConfig, buildIndex, buildManifest } from "../oci/build.js";
 import { type Digest, sha256 } from "../oci/digest.js";
+import { checkManifestCounts } from "../oci/limits.js";
 import { familyOf, type MediaFamily, MediaType } from "../oci/media-types.js";
 import type { Descriptor, ImageConfig, Index, Manifest, Platform } from "../oci/types.js";
+import { validateImageJson } from "../oci/validate.js";
 import { isIndexMediaType, resolveImages } from "./select.js";
 import type { BlobOrigin } from "./sink.js";
 import { type ImageSource, MAX_JSON_BYTES } from "./source.js";
@@ -71,12 +73,16 @@ function describe(mediaType: string, bytes: Uint8Array): Descriptor {
   return { mediaType, digest: sha256(bytes), size: bytes.byteLength };
 }
 
-function parseJson<T>(bytes: Uint8Array, what: string): T {
+/** Parses a document and checks it once, here at the edge: caps, then the schema of its media type. */
+function parseJson<T>(bytes: Uint8Array, what: string, mediaType?: string): T {
+  let v: unknown;
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as T;
+    v = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (e) {
     throw new ParseError("JSON_INVALID", `${what} is not valid JSON`, undefined, { cause: e });
   }
+  checkManifestCounts(v, what);
+  return mediaType ? validateImageJson<T>(v, mediaType, what) : (v as T);
 }
 
 async function readAll(src: ImageSource, d: Descriptor): Promise<Uint8Array> {
@@ -120,11 +126,19 @@ export function sourceImage(
   const rawManifest = once(() => readAll(src, desc));
   const manifest = known.manifest
     ? async () => known.manifest!
-    : once(async () => parseJson<Manifest>(await rawManifest(), `${src.name}: manifest ${desc.digest}`));
+    : once(async () =>
+        parseJson<Manifest>(await rawManifest(), `${src.name}: manifest ${desc.digest}`, desc.mediaType),
+      );
   const rawConfig = once(async () => readAll(src, (await manifest()).config));
   const config = known.config
     ? async () => known.config!
-    : once(async () => parseJson<ImageConfig>(await rawConfig(), `${src.name}: config of ${desc.digest}`));
+    : once(async () =>
+        parseJson<ImageConfig>(
+          await rawConfig(),
+          `${src.name}: config of ${desc.digest}`,
+          (await manifest()).config.mediaType,
+        ),
+      );
   return {
     kind: "image",
     mediaType: desc.mediaType,

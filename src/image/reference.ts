@@ -1,4 +1,4 @@
-import { UsageError, ZerodepError } from "../errors.js";
+import { clip, UsageError, ZerodepError } from "../errors.js";
 import { normalizeRepoTag, REPO_TAG_ANY_CASE_RE, REPO_TAG_RE } from "../oci/archive.js";
 import { formatReference, type ImageReference, parseReference } from "../oci/distribution-reference.js";
 
@@ -63,7 +63,8 @@ const LAYOUT_TAG_RE = /^[A-Za-z0-9]+(?:(?:[-._]|--)[A-Za-z0-9]+)*$/;
 const MAX_TAG = 128;
 
 function invalid(spec: string, why: string): never {
-  throw new UsageError("IMAGE_REF_INVALID", `"${spec}": ${why}`);
+  // The spec is echoed clipped: a hostile megabyte tag must not become a megabyte error line.
+  throw new UsageError("IMAGE_REF_INVALID", `"${clip(spec)}": ${clip(why, 400)}`);
 }
 
 /** The transport a string names, from its prefix alone (no validation): anything unprefixed is a registry name. */
@@ -172,7 +173,7 @@ export function parseImageArg(spec: string): ImageRef {
     if (!(e instanceof ZerodepError) || e.code !== "REFERENCE_INVALID") throw e;
     throw new UsageError(
       "IMAGE_REF_INVALID",
-      `"${spec}": expected oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG] or a registry reference HOST/REPO[:TAG] (${e.message.replace(/^"[^"]*": /, "")})`,
+      `"${clip(spec)}": expected oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG] or a registry reference HOST/REPO[:TAG] (${e.message.replace(/^"[^"]*": /, "")})`,
       { cause: e },
     );
   }

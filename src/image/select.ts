@@ -3,6 +3,7 @@ import { checkDescriptor } from "../oci/descriptor.js";
 import { MediaType } from "../oci/media-types.js";
 import { formatPlatform, parsePlatform, platformMatches } from "../oci/platform.js";
 import type { Descriptor, ImageConfig, Index, Manifest, Platform } from "../oci/types.js";
+import { checkConfig } from "../oci/validate.js";
 
 export { formatPlatform, parsePlatform, platformMatches };
 
@@ -129,12 +130,10 @@ async function collect(src: ImageSource, d: Descriptor, depth: number, out: Reso
     if (bad) throw new ParseError("MANIFEST_INVALID", `${where}: ${bad}`);
   }
   const config = await src.readJson<ImageConfig>(manifest.config);
-  if (typeof config !== "object" || config === null) {
-    throw new ParseError(
-      "CONFIG_INVALID",
-      `${src.name}: config ${manifest.config.digest} is not a JSON object`,
-    );
-  }
+  // readJson checked it when its media type says image config; a config of another type is checked here.
+  const badCfg = checkConfig(config);
+  if (badCfg)
+    throw new ParseError("CONFIG_INVALID", `${src.name}: blob ${manifest.config.digest}: ${badCfg}`);
   if (typeof config.config !== "object" || config.config === null) config.config = {};
   const platform: Platform = {
     os: typeof config.os === "string" ? config.os : (d.platform?.os ?? "unknown"),

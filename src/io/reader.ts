@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import { IoError, ParseError } from "../errors.js";
 
 /**
@@ -98,7 +99,7 @@ export class FileSource implements ByteSource {
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) {
-        throw new IoError("NOT_REGULAR_FILE", `${path}: not a regular file (${fileKind(st)})`);
+        throw notRegular(path, st);
       }
       return new FileSource(path, fd, st.size, opts.headSize ?? 4096);
     } catch (err) {
@@ -169,7 +170,43 @@ export class FileSource implements ByteSource {
   }
 }
 
-function fileKind(st: import("node:fs").Stats): string {
+/**
+ * Opens a file for reading only if it is a regular file, without ever blocking: O_NONBLOCK makes the
+ * open of a FIFO with no writer return at once (a plain open waits forever for one, and the stuck
+ * thread-pool thread even keeps the process from exiting on SIGTERM); fstat on the open descriptor then
+ * refuses anything but a regular file with IoError NOT_REGULAR_FILE naming the path. On a regular file
+ * O_NONBLOCK changes nothing. Errors of open itself (ENOENT, EACCES, ELOOP …) are thrown as they are,
+ * so that callers can turn ENOENT into their own "missing" error.
+ */
+export async function openRegularFile(path: string): Promise<FileHandle> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw notRegular(path, st);
+    return fh;
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
+/** Synchronous check that `path` (symlinks followed) is a regular file; stat never blocks on a FIFO. */
+export function assertRegularFile(path: string): Stats {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    throw ioErrorFrom(path, err);
+  }
+  if (!st.isFile()) throw notRegular(path, st);
+  return st;
+}
+
+function notRegular(path: string, st: Stats): IoError {
+  return new IoError("NOT_REGULAR_FILE", `${path}: not a regular file (${fileKind(st)})`);
+}
+
+function fileKind(st: Stats): string {
   if (st.isDirectory()) return "a directory";
   if (st.isFIFO()) return "a FIFO";
   if (st.isSocket()) return "a socket";

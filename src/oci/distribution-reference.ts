@@ -1,4 +1,4 @@
-import { UsageError } from "../errors.js";
+import { clip, UsageError } from "../errors.js";
 import { type Digest, isDigest } from "./digest.js";
 
 /**
@@ -32,7 +32,7 @@ const DOMAIN_RE =
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 
 function bad(spec: string, why: string): never {
-  throw new UsageError("REFERENCE_INVALID", `"${spec}": ${why}`);
+  throw new UsageError("REFERENCE_INVALID", `"${clip(spec)}": ${clip(why, 400)}`);
 }
 
 /** Parses a registry reference (an optional "docker://" prefix is accepted). UsageError REFERENCE_INVALID. */

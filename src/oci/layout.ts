@@ -1,8 +1,9 @@
 import type { FileHandle } from "node:fs/promises";
-import { chmod, copyFile, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { IoError, ParseError, ZerodepError } from "../errors.js";
+import { clip, IoError, ParseError, ZerodepError } from "../errors.js";
 import { removeOnInterrupt, stagingPath, sweepStale } from "../io/cleanup.js";
+import { openRegularFile } from "../io/reader.js";
 import { errnoOf, syncDir, writeAll, writeChunks } from "../io/write.js";
 import { buildIndex } from "./build.js";
 import { canonicalJson } from "./canonical-json.js";
@@ -10,7 +11,7 @@ import { checkDescriptor, parseIndex } from "./descriptor.js";
 import { type Digest, DigestingStream, isDigest } from "./digest.js";
 import { MediaType } from "./media-types.js";
 import type { Descriptor, Index } from "./types.js";
-import { MAX_JSON_BYTES, readJsonBlob, verifyBlob } from "./verify.js";
+import { checkedBlob, MAX_JSON_BYTES, readJsonBlob, verifyBlob } from "./verify.js";
 
 /*
  * OCI image layout on disk (image-spec image-layout.md):
@@ -34,6 +35,12 @@ const TMP_INFIX = ".zerodep-tmp-";
 const REF_NAME_RE =
   /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
 
+/** An error opening `path`: ours (NOT_REGULAR_FILE) kept, an OS error named after the file it concerns. */
+function readFailed(path: string, e: unknown): ZerodepError {
+  if (e instanceof ZerodepError) return e;
+  return new IoError("READ_FAILED", `${path}: ${(e as Error).message}`, { cause: e });
+}
+
 function blobPath(dir: string, digest: Digest): string {
   return join(dir, "blobs", "sha256", digest.slice("sha256:".length));
 }
@@ -42,14 +49,13 @@ function blobPath(dir: string, digest: Digest): string {
 async function readBounded(path: string, max: number, missing: () => never): Promise<Uint8Array> {
   let fh: FileHandle;
   try {
-    fh = await open(path, "r");
+    fh = await openRegularFile(path);
   } catch (e) {
     if (errnoOf(e) === "ENOENT") missing();
-    throw new IoError("READ_FAILED", `${path}: ${(e as Error).message}`, { cause: e });
+    throw readFailed(path, e);
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new ParseError("NOT_A_FILE", `${path}: not a regular file`);
     if (st.size > max)
       throw new ParseError("FILE_TOO_LARGE", `${path}: ${st.size} bytes, over the ${max}-byte limit`);
     return await fh.readFile();
@@ -84,6 +90,26 @@ async function readLayoutIndex(dir: string): Promise<Index> {
   return parseIndex(indexBytes, indexFile);
 }
 
+/**
+ * DIR/blobs and DIR/blobs/sha256 must be real directories: blobs are renamed into them, and a symbolic
+ * link there (to a directory outside the layout) would have us write wherever it points. IoError
+ * LAYOUT_UNSAFE naming the link; nothing is written.
+ */
+async function assertBlobDirsSafe(dir: string): Promise<void> {
+  for (const p of [join(dir, "blobs"), join(dir, "blobs", "sha256")]) {
+    let st: import("node:fs").Stats;
+    try {
+      st = await lstat(p);
+    } catch (e) {
+      if (errnoOf(e) === "ENOENT") return;
+      throw readFailed(p, e);
+    }
+    if (st.isSymbolicLink())
+      throw new IoError("LAYOUT_UNSAFE", `${p}: is a symbolic link; refusing to write blobs through it`);
+    if (!st.isDirectory()) throw new IoError("LAYOUT_UNSAFE", `${p}: not a directory`);
+  }
+}
+
 /** True when `dir` holds something (must then be a layout), false when it is absent or an empty directory. */
 async function targetHasContent(dir: string): Promise<boolean> {
   try {
@@ -109,7 +135,7 @@ async function writeFileSynced(path: string, bytes: Uint8Array): Promise<void> {
 /** Hashes a file completely (used to verify a cross-device copy). */
 async function hashFile(path: string): Promise<{ digest: Digest; size: number }> {
   const ds = new DigestingStream();
-  const fh = await open(path, "r");
+  const fh = await openRegularFile(path);
   for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20 })) ds.update(chunk as Uint8Array);
   return { digest: ds.digest, size: ds.size };
 }
@@ -174,7 +200,10 @@ export class LayoutWriter {
   static async open(dir: string): Promise<LayoutWriter> {
     const abs = resolve(dir);
     const existing = await targetHasContent(abs);
-    if (existing) await readLayoutIndex(abs);
+    if (existing) {
+      await readLayoutIndex(abs);
+      await assertBlobDirsSafe(abs);
+    }
     const parent = dirname(abs);
     await mkdir(parent, { recursive: true });
     await sweepStale(parent, `.${basename(abs)}${TMP_INFIX}`);
@@ -198,7 +227,7 @@ export class LayoutWriter {
     if (expected !== undefined && !isDigest(expected)) {
       throw new ZerodepError(
         "DIGEST_INVALID",
-        `expected digest ${JSON.stringify(expected)} is not sha256:<64 hex>`,
+        `${this.dir}: expected digest ${JSON.stringify(expected)} is not sha256:<64 hex>`,
       );
     }
     const incoming = join(this.#tmp, "blobs", `.incoming-${this.#seq++}`);
@@ -219,7 +248,7 @@ export class LayoutWriter {
         );
       }
       const hex = digest.slice("sha256:".length);
-      if (this.#newBlobs.has(hex) || (await this.#existingBlobSize(digest)) === size) {
+      if (this.#newBlobs.has(hex) || (await this.#existingBlobIntact(digest, size))) {
         await rm(incoming, { force: true });
       } else {
         await rename(incoming, join(this.#tmp, "blobs", "sha256", hex));
@@ -229,6 +258,21 @@ export class LayoutWriter {
     } catch (e) {
       await rm(incoming, { force: true });
       throw e;
+    }
+  }
+
+  /**
+   * True when DIR already holds this blob with the right content. A blob of the right size is hashed
+   * before it is trusted: a corrupt copy (a bad disk, a killed writer of another tool) is replaced by the
+   * bytes just received instead of being kept under a success message.
+   */
+  async #existingBlobIntact(digest: Digest, size: number): Promise<boolean> {
+    if ((await this.#existingBlobSize(digest)) !== size) return false;
+    try {
+      const got = await hashFile(blobPath(this.dir, digest));
+      return got.digest === digest && got.size === size;
+    } catch {
+      return false;
     }
   }
 
@@ -327,6 +371,8 @@ export class LayoutWriter {
     await this.#assertBlobsPresent(manifests);
     const blobDir = join(this.dir, "blobs", "sha256");
     await mkdir(blobDir, { recursive: true });
+    // Checked again right before the renames: a link swapped in since open() is refused too.
+    await assertBlobDirsSafe(this.dir);
     for (const [hex, size] of this.#newBlobs) {
       await this.#moveBlobIn(hex, size, blobDir);
     }
@@ -384,10 +430,15 @@ export class LayoutWriter {
 /** Finds the top-level descriptor of an index.json for a tag (ref.name annotation), or the only one when tag is undefined and there is exactly one. ZerodepError REF_NOT_FOUND / AMBIGUOUS_REF listing what exists; `where` names the layout or archive in messages. */
 export function resolveRefIn(index: Index, tag: string | undefined, where: string): Descriptor {
   const all = index.manifests;
+  const shown = tag === undefined ? "" : JSON.stringify(clip(tag));
+  // Names come from index.json: clipped, and at most 20 listed, so a hostile index cannot flood the line.
   const listing = () =>
     all.length === 0
       ? "the layout holds no images"
-      : `it holds: ${all.map((d) => d.annotations?.[REF_NAME] ?? `(untagged ${d.digest})`).join(", ")}`;
+      : `it holds: ${all
+          .slice(0, 20)
+          .map((d) => clip(d.annotations?.[REF_NAME] ?? `(untagged ${d.digest})`))
+          .join(", ")}${all.length > 20 ? `, … (${all.length} in all)` : ""}`;
   if (tag === undefined) {
     if (all.length === 1) return all[0]!;
     if (all.length === 0) throw new ZerodepError("REF_NOT_FOUND", `${where}: ${listing()}`);
@@ -396,10 +447,13 @@ export function resolveRefIn(index: Index, tag: string | undefined, where: strin
   const hits = all.filter((d) => d.annotations?.[REF_NAME] === tag);
   if (hits.length === 1) return hits[0]!;
   if (hits.length === 0)
-    throw new ZerodepError("REF_NOT_FOUND", `${where}: no image tagged "${tag}"; ${listing()}`);
+    throw new ZerodepError("REF_NOT_FOUND", `${clip(where, 400)}: no image tagged ${shown}; ${listing()}`);
   throw new ZerodepError(
     "AMBIGUOUS_REF",
-    `${where}: ${hits.length} entries tagged "${tag}": ${hits.map((d) => d.digest).join(", ")}`,
+    `${clip(where, 400)}: ${hits.length} entries tagged ${shown}: ${hits
+      .slice(0, 20)
+      .map((d) => d.digest)
+      .join(", ")}`,
   );
 }
 
@@ -431,12 +485,17 @@ export class LayoutReader {
   }
 
   readJson<T>(desc: Descriptor): Promise<T> {
-    return readJsonBlob<T>(this.blob(desc), desc);
+    return readJsonBlob<T>(this.#verified(desc), desc, this.dir);
   }
 
+  /** The blob, verified; an index or manifest also checked against its schema (checkedBlob). */
   blob(desc: Descriptor): AsyncIterable<Uint8Array> {
+    return checkedBlob(this.#verified(desc), desc, this.dir);
+  }
+
+  #verified(desc: Descriptor): AsyncIterable<Uint8Array> {
     const problem = checkDescriptor(desc, "descriptor");
-    if (problem) throw new ParseError("DESCRIPTOR_INVALID", problem);
+    if (problem) throw new ParseError("DESCRIPTOR_INVALID", `${this.dir}: ${problem}`);
     return this.#stream(desc);
   }
 
@@ -444,7 +503,7 @@ export class LayoutReader {
     const path = blobPath(this.dir, desc.digest);
     let fh: FileHandle;
     try {
-      fh = await open(path, "r");
+      fh = await openRegularFile(path);
     } catch (e) {
       if (errnoOf(e) === "ENOENT") {
         throw new ParseError(
@@ -456,9 +515,13 @@ export class LayoutReader {
           },
         );
       }
-      throw new IoError("READ_FAILED", `${path}: ${(e as Error).message}`, { cause: e });
+      throw readFailed(path, e);
     }
     // The stream closes the handle when it ends or is destroyed (also when the consumer stops early).
-    yield* verifyBlob(fh.createReadStream({ highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>, desc);
+    yield* verifyBlob(
+      fh.createReadStream({ highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>,
+      desc,
+      this.dir,
+    );
   }
 }

@@ -1,7 +1,9 @@
 import { ParseError } from "../errors.js";
 import { DigestingStream } from "./digest.js";
 import { checkManifestCounts } from "./limits.js";
+import { MediaType } from "./media-types.js";
 import type { Descriptor } from "./types.js";
+import { validateImageJson } from "./validate.js";
 
 /** JSON blobs (manifests, indexes, configs) larger than this are refused rather than buffered. */
 export const MAX_JSON_BYTES = 16 * 1024 * 1024;
@@ -37,7 +39,11 @@ export async function* verifyBlob(
   }
 }
 
-/** Collects a verified JSON blob (bounded by MAX_JSON_BYTES) and parses it. ParseError BLOB_TOO_LARGE / JSON_INVALID. */
+/**
+ * Collects a verified JSON blob (bounded by MAX_JSON_BYTES), parses it and checks it against the schema
+ * of its media type (validate.ts). ParseError BLOB_TOO_LARGE / JSON_INVALID / INDEX_INVALID /
+ * MANIFEST_INVALID / CONFIG_INVALID.
+ */
 export async function readJsonBlob<T>(
   chunks: AsyncIterable<Uint8Array>,
   desc: Descriptor,
@@ -51,9 +57,9 @@ export async function readJsonBlob<T>(
   }
   const parts: Uint8Array[] = [];
   for await (const c of chunks) parts.push(c);
-  let doc: T;
+  let v: unknown;
   try {
-    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(parts))) as T;
+    v = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(parts)));
   } catch (e) {
     throw new ParseError(
       "JSON_INVALID",
@@ -62,8 +68,45 @@ export async function readJsonBlob<T>(
       { cause: e },
     );
   }
-  checkManifestCounts(doc, `${at(where)}blob ${desc.digest}`);
-  return doc;
+  checkManifestCounts(v, `${at(where)}blob ${desc.digest}`);
+  // The schema check at the edge: nothing after this sees a field of the wrong JSON type.
+  return validateImageJson<T>(v, desc.mediaType, `${at(where)}blob ${desc.digest}`);
+}
+
+const DOCUMENT_TYPES: ReadonlySet<string> = new Set([
+  MediaType.ociIndex,
+  MediaType.dockerManifestList,
+  MediaType.ociManifest,
+  MediaType.dockerManifest,
+]);
+
+/**
+ * A blob stream as a source hands it out: for an index or a manifest the bytes are collected (they are
+ * small: MAX_JSON_BYTES) and checked against the schema before the first byte is passed on, so that a
+ * consumer that parses them itself (the copy engine keeps exact bytes) never sees a malformed one.
+ * Any other blob passes through untouched.
+ */
+export async function* checkedBlob(
+  chunks: AsyncIterable<Uint8Array>,
+  desc: Descriptor,
+  where?: string,
+): AsyncGenerator<Uint8Array> {
+  if (!DOCUMENT_TYPES.has(desc.mediaType)) {
+    yield* chunks;
+    return;
+  }
+  const parts: Uint8Array[] = [];
+  await readJsonBlob(
+    (async function* () {
+      for await (const c of chunks) {
+        parts.push(c);
+        yield c;
+      }
+    })(),
+    desc,
+    where,
+  );
+  yield* parts;
 }
 
 function at(where: string | undefined): string {

@@ -1,5 +1,6 @@
-import { createReadStream, lstatSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { createReadStream, lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
+import { assertRegularFile } from "../io/reader.js";
 import type { TarInput } from "../tar/writer.js";
 
 /** One file of the image: the tar input, and the host path it comes from (for check and streaming). */
@@ -35,7 +36,8 @@ export function hostFile(
   uid = 0,
   gid = 0,
 ): TreeFile {
-  const size = statSync(hostPath).size;
+  // A FIFO or device here would block the read that streams it into the layer: refuse it now, by name.
+  const size = assertRegularFile(hostPath).size;
   return {
     hostPath,
     input: {

@@ -11,6 +11,7 @@ import { FINDING_CODES, LAYER_WARNING_CODES } from "../../src/analyze/types.js";
 import { CHECK_CODES } from "../../src/check/check.js";
 import { INSPECT_WARNING_CODES } from "../../src/inspect/types.js";
 import { MANIFEST_LIMIT_CODES } from "../../src/oci/limits.js";
+import { IMAGE_ERROR_CODES } from "../../src/oci/validate.js";
 import { REGISTRY_ERROR_CODES } from "../../src/registry/errors.js";
 import { DEP_CODES } from "../../src/resolve/resolve.js";
 import { TAR_WARNING_CODES } from "../../src/tar/reader.js";
@@ -26,6 +27,7 @@ const LISTS = {
   TAR_WARNING_CODES,
   REGISTRY_ERROR_CODES,
   MANIFEST_LIMIT_CODES,
+  IMAGE_ERROR_CODES,
 };
 const known = new Set<string>(Object.values(LISTS).flat());
 const CODE = /`([A-Z][A-Z0-9]*(?:_[A-Z0-9<>]+)+)`/g;
@@ -59,6 +61,7 @@ test("each module's code list is named in the README section of its command", ()
     [INSPECT_WARNING_CODES, "### Warning codes"],
     [REGISTRY_ERROR_CODES, "### Reliability: limits and hostile registries"],
     [MANIFEST_LIMIT_CODES, "### Reliability: limits and hostile registries"],
+    [IMAGE_ERROR_CODES, "### Local images"],
   ];
   const missing: string[] = [];
   for (const [codes, heading] of where) {

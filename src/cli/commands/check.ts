@@ -26,6 +26,8 @@ export async function runCheck({ values, positionals, io }: Invocation<typeof CH
       json: values.json === true,
       keyName: "path",
       errorLine: (f, msg) => `${st.bold(f)}  ${st.red("error:")} ${msg}\n`,
+      // An image that cannot be read is an error like analyze's or inspect's: on stderr, stdout empty.
+      errorsTo: (f) => (isImageArg(f) ? io.stderr : undefined),
     },
     async (f) => {
       if (isImageArg(f)) {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { writeChunks } from "../io/write.js";
+import { naming, writeChunks } from "../io/write.js";
 import { type Digest, DigestingStream } from "../oci/digest.js";
 import { prepareEntries, type TarInput, writeTar } from "../tar/writer.js";
 import type { Layer } from "./model.js";
@@ -58,6 +58,8 @@ export async function stageLayer(inputs: TarInput[], opts: StageLayerOptions): P
   const fh = await open(file, "wx", 0o600);
   try {
     await writeChunks(fh, gz as AsyncIterable<Uint8Array>, (c) => packed.update(c));
+  } catch (e) {
+    throw naming(e, file, "staging the layer");
   } finally {
     await fh.close();
   }

@@ -1,5 +1,6 @@
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
+import { IoError, ZerodepError } from "../errors.js";
 
 /** The errno code of a Node system error ("ENOENT"), or undefined. */
 export function errnoOf(e: unknown): string | undefined {
@@ -81,4 +82,16 @@ export async function writeChunks(
     await pending;
   }
   if (failure) throw failure.error;
+}
+
+/**
+ * An operating-system error from a write, named with the path it concerns: Node's write errors carry
+ * no path ("ENOSPC: no space left on device, write"), and the user needs to know which disk is full.
+ * Errors that already name something (ours, or Node's with a path) are returned as they are.
+ */
+export function naming(err: unknown, path: string, doing = "writing"): unknown {
+  if (err instanceof ZerodepError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (!e || typeof e !== "object" || typeof e.code !== "string" || e.path !== undefined) return err;
+  return new IoError(e.code, `${path}: ${doing}: ${e.message}`, { cause: err });
 }

@@ -2,7 +2,7 @@ import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { IoError, ParseError, UsageError, ZerodepError } from "../errors.js";
 import { removeOnInterrupt, stagingPath, sweepStale } from "../io/cleanup.js";
-import { errnoOf, syncDir, writeChunks } from "../io/write.js";
+import { errnoOf, naming, syncDir, writeChunks } from "../io/write.js";
 import { prepareEntries, type TarInput, writeTar } from "../tar/writer.js";
 import { buildIndex } from "./build.js";
 import { canonicalJson } from "./canonical-json.js";
@@ -183,6 +183,8 @@ async function writeTarAtomically(file: string, inputs: TarInput[], mtime: numbe
     try {
       await writeChunks(fh, writeTar(prepareEntries(inputs, { mtime })));
       await fh.sync();
+    } catch (e) {
+      throw naming(e, target);
     } finally {
       await fh.close();
     }

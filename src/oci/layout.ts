@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { clip, IoError, ParseError, ZerodepError } from "../errors.js";
 import { removeOnInterrupt, stagingPath, sweepStale } from "../io/cleanup.js";
 import { openRegularFile } from "../io/reader.js";
-import { errnoOf, syncDir, writeAll, writeChunks } from "../io/write.js";
+import { errnoOf, naming, syncDir, writeAll, writeChunks } from "../io/write.js";
 import { buildIndex } from "./build.js";
 import { canonicalJson } from "./canonical-json.js";
 import { checkDescriptor, parseIndex } from "./descriptor.js";
@@ -237,6 +237,8 @@ export class LayoutWriter {
       try {
         await writeChunks(fh, chunks instanceof Uint8Array ? [chunks] : chunks, (c) => ds.update(c));
         await fh.sync();
+      } catch (e) {
+        throw naming(e, this.dir, "writing a blob");
       } finally {
         await fh.close();
       }

@@ -108,15 +108,14 @@ describe("fault injection: killed at random points, existing images stay whole",
       else seen.stopped++;
       // The images that were there are untouched, for skopeo and for umoci (which checks every digest).
       assert.equal(run("skopeo", ["inspect", "--raw", `oci:${layout}:old`]).stdout, oldLayout, where);
-      assert.equal(
-        run("skopeo", ["inspect", "--raw", `oci-archive:${archive}:old`]).stdout,
-        oldArchive,
-        where,
-      );
       run("umoci", ["stat", "--image", `${layout}:old`]);
       if (!finished && signal !== "SIGKILL") {
-        assert.equal(r.code, signal === "SIGINT" ? 130 : 143, `${where}: ${r.stderr}`);
-        assert.equal(r.stderr.trim().split("\n").length, 1, `${where}: one line: ${r.stderr}`);
+        // A signal in Node's first milliseconds, before the CLI installs its handler, ends the process
+        // the default way (nothing was written yet); from then on it is one line and 130/143.
+        if (r.signal !== signal) {
+          assert.equal(r.code, signal === "SIGINT" ? 130 : 143, `${where}: ${r.stderr}`);
+          assert.equal(r.stderr.trim().split("\n").length, 1, `${where}: one line: ${r.stderr}`);
+        }
         assert.deepEqual([...leftovers(work), ...leftovers(tmp)], [], `${where}: nothing left behind`);
       }
       if (!finished && signal === "SIGKILL") {
@@ -127,12 +126,15 @@ describe("fault injection: killed at random points, existing images stay whole",
       }
       if (finished || signal === "SIGKILL") {
         // Whatever completed is a whole image too.
-        const tagged = args.at(-1)!;
-        const raw = run("skopeo", ["inspect", "--raw", tagged]).stdout;
-        if (kind === 1) {
-          archiveRef = tagged;
-          archiveRaw = raw;
-        }
+        run("skopeo", ["inspect", "--raw", args.at(-1)!]);
+      }
+      // An archive holds one image: it is either exactly the previous one, or — only when this round
+      // packed into it and the rename happened (a signal may land just after it) — the whole new one.
+      const prev = run("skopeo", ["inspect", "--raw", archiveRef], { allowFail: true });
+      if (prev.status !== 0 || prev.stdout !== archiveRaw) {
+        assert.equal(kind, 1, `${where}: the archive changed under a command that does not write it`);
+        archiveRef = `oci-archive:${archive}:new`;
+        archiveRaw = run("skopeo", ["inspect", "--raw", archiveRef]).stdout;
       }
       await sleep(10);
     }

@@ -60,14 +60,29 @@ export interface DiveMetrics {
 const WH = ".wh.";
 const OPQ_PREFIX = ".wh..wh..";
 
+/**
+ * Shared by every leaf until it gets a child: a Map per node was most of the model's memory for a layer
+ * of a million files (issue #12). Never written to: setChild replaces it first.
+ */
+const NO_CHILDREN: Map<string, DiveNode> = new Map();
+
 function emptyNode(): DiveNode {
-  return { info: null, children: new Map() };
+  return { info: null, children: NO_CHILDREN };
+}
+
+function setChild(n: DiveNode, name: string, child: DiveNode): void {
+  if (n.children === NO_CHILDREN) n.children = new Map();
+  n.children.set(name, child);
 }
 
 /** Go's sort.Strings: byte order of the UTF-8 encoding. */
 function goLess(a: string, b: string): number {
+  // UTF-16 order is UTF-8 byte order unless a surrogate or a char >= U+E000 is involved: the common
+  // case needs no encoding (two Buffers per comparison dominated sorting large directories).
+  if (!NON_BMP_ORDER.test(a) && !NON_BMP_ORDER.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
+const NON_BMP_ORDER = /[\uD800-\uFFFF]/;
 
 export class DiveModel {
   private stacked: DiveNode = emptyNode();
@@ -90,7 +105,7 @@ export class DiveModel {
       if (!next) {
         if (name.startsWith(OPQ_PREFIX)) return;
         next = emptyNode();
-        node.children.set(name, next);
+        setChild(node, name, next);
       }
       node = next;
       if (i === parts.length - 1) node.info = { size, isDir };
@@ -195,8 +210,8 @@ function subtreeSize(n: DiveNode): number {
 }
 
 function cloneTree(n: DiveNode): DiveNode {
-  const out: DiveNode = { info: n.info, children: new Map() };
-  for (const [k, c] of n.children) out.children.set(k, cloneTree(c));
+  const out: DiveNode = { info: n.info, children: NO_CHILDREN };
+  for (const [k, c] of n.children) setChild(out, k, cloneTree(c));
   return out;
 }
 
@@ -217,7 +232,7 @@ function stack(into: DiveNode, upper: DiveNode, path: string[]): void {
       let next = n.children.get(c);
       if (!next) {
         next = emptyNode();
-        n.children.set(c, next);
+        setChild(n, c, next);
       }
       n = next;
     }

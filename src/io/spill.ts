@@ -1,7 +1,15 @@
-import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { removeOnInterrupt } from "./cleanup.js";
 import { BufferSource, type ByteSource, FileSource, ioErrorFrom } from "./reader.js";
 
 /** Files up to this size stay in memory; larger ones go to a temporary file (see SpillWriter). */
@@ -23,13 +31,14 @@ function isAllZero(b: Uint8Array): boolean {
  * private temporary file instead and read back through a FileSource, so the memory a file costs does
  * not grow with its size (a layer of 500 MiB zero-filled "ELF" files otherwise held each one whole,
  * issue #12). All-zero chunks are not written (the file gets holes), which keeps a sparse or zero
- * bomb from filling the disk as well.
+ * bomb from filling the disk as well. The file is unlinked as soon as it is open: nothing is left
+ * behind whatever happens to the process (its space is freed when the descriptor closes, at the
+ * latest when the process exits), even for an owner that never calls dispose().
  */
 export class SpillWriter {
   private mem: Uint8Array | null = null;
   private fd: number | null = null;
-  private dir: string | null = null;
-  private unregister: (() => void) | null = null;
+  private where: string | null = null;
   private written = 0;
   private src: ByteSource | null = null;
 
@@ -57,7 +66,7 @@ export class SpillWriter {
         let done = 0;
         while (done < c.byteLength) done += writeSync(fd, c, done, c.byteLength - done, this.written + done);
       } catch (err) {
-        throw ioErrorFrom(this.dir!, err);
+        throw ioErrorFrom(this.where!, err);
       }
     }
     this.written += c.byteLength;
@@ -74,34 +83,48 @@ export class SpillWriter {
     try {
       ftruncateSync(fd, this.written); // trailing holes count too
     } catch (err) {
-      throw ioErrorFrom(this.dir!, err);
+      throw ioErrorFrom(this.where!, err);
     }
-    this.fd = null; // the FileSource owns it now
-    const fs = FileSource.fromFd(name, fd);
+    // The FileSource owns the descriptor from now on (closes it); this.fd stays for diskBytes().
+    let fs: FileSource;
+    try {
+      fs = FileSource.fromFd(name, fd);
+    } catch (err) {
+      this.fd = null; // fromFd closed it
+      throw err;
+    }
     this.src = fs;
     return fs;
   }
 
-  /** Closes and removes the temporary file, if any. Idempotent. */
+  /** Disk space the temporary file takes (0 in memory): holes are not counted. */
+  diskBytes(): number {
+    return this.fd === null ? 0 : fstatSync(this.fd).blocks * 512;
+  }
+
+  /** Closes (and so frees) the temporary file, if any. Idempotent. */
   dispose(): void {
     if (this.src instanceof FileSource) this.src.closeNow();
-    if (this.fd !== null) closeSync(this.fd);
+    else if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     this.mem = null;
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
-    this.dir = null;
-    this.unregister?.();
-    this.unregister = null;
   }
 
   private open(): number {
     if (this.fd !== null) return this.fd;
+    const parent = this.opts.tmpDir ?? tmpdir();
+    let dir: string | null = null;
     try {
-      this.dir = mkdtempSync(join(this.opts.tmpDir ?? tmpdir(), "zerodep-spill-"));
-      this.unregister = removeOnInterrupt(this.dir);
-      this.fd = openSync(join(this.dir, "file"), "w+", 0o600);
+      // A private directory (0700) for the moment the file has a name, then no name at all.
+      dir = mkdtempSync(join(parent, "zerodep-spill-"));
+      this.where = dir;
+      const file = join(dir, "file");
+      this.fd = openSync(file, "w+", 0o600);
+      unlinkSync(file);
     } catch (err) {
-      throw ioErrorFrom(this.dir ?? this.opts.tmpDir ?? tmpdir(), err);
+      throw ioErrorFrom(this.where ?? parent, err);
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
     }
     return this.fd;
   }

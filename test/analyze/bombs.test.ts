@@ -4,8 +4,10 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { analyze } from "../../src/analyze/analyze.js";
 import { diffImages } from "../../src/analyze/diff.js";
-import { emptyFilesTar, streamedImage, tinyElf, zeroElfTar } from "../helpers/bomb-images.js";
+import { BOMBS } from "../helpers/bomb-files.js";
+import { emptyFilesTar, filesTar, streamedImage, tinyElf, zeroElfTar } from "../helpers/bomb-images.js";
 import { cliPath } from "../helpers/cli.js";
 
 /**
@@ -49,6 +51,32 @@ test("analyze: 4 × 256 MiB zero-filled ELF files in a small layer stay far belo
     // 64 MiB in-memory limit plus Node's own ~100 MiB and a generous margin.
     assert.ok(r.mib < 320, `peak RSS ${r.mib.toFixed(0)} MiB`);
     assert.deepEqual(readdirSync(spillDir), [], "temporary files removed");
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test("analyze: an image holding the crafted CPU bombs (test/helpers/bomb-files.ts) is audited in bounded time", async () => {
+  const work = mkdtempSync(join(tmpdir(), "zd-bomb-"));
+  try {
+    const files = Object.entries(BOMBS).map(([name, make]) => ({ path: `bin/${name}`, bytes: make() }));
+    const ref = await streamedImage(join(work, "img"), [() => filesTar(files)]);
+    const t0 = performance.now();
+    const r = await analyze(ref);
+    const ms = performance.now() - t0;
+    // 2 s per MiB of content, as for single files; before the fix this took many minutes.
+    const bound = 2000 * (files.reduce((n, f) => n + f.bytes.byteLength, 0) / (1 << 20));
+    assert.ok(ms < bound, `analyze took ${ms.toFixed(0)} ms (bound ${bound} ms)`);
+    // Every ELF bomb was audited (the PE is not ELF); the Go-looking one got its version string.
+    const elf = new Map(r.audit.elfFiles.map((e) => [e.path, e]));
+    assert.deepEqual(
+      [...elf.keys()].sort(),
+      files
+        .filter((f) => f.path.includes("elf-"))
+        .map((f) => `/${f.path}`)
+        .sort(),
+    );
+    assert.equal(elf.get("/bin/elf-overlapping-sections")?.go?.version, "go1.22.1");
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

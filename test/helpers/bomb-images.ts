@@ -99,6 +99,16 @@ export async function* emptyFilesTar(count: number): AsyncGenerator<Uint8Array> 
   yield Buffer.concat(batch);
 }
 
+/** Regular files with the given bytes. */
+export async function* filesTar(files: { path: string; bytes: Uint8Array }[]): AsyncGenerator<Uint8Array> {
+  for (const f of files) {
+    yield header(f.path, f.bytes.byteLength);
+    yield f.bytes;
+    if (f.bytes.byteLength % BLOCK) yield ZEROS.subarray(0, BLOCK - (f.bytes.byteLength % BLOCK));
+  }
+  yield ZEROS.subarray(0, 2 * BLOCK);
+}
+
 /** The minimal valid ELF64 x86-64 static executable: header and one PT_LOAD over the header. */
 export function tinyElf(): Uint8Array {
   const b = new Uint8Array(120);
@@ -132,5 +142,13 @@ if (process.argv[1]?.endsWith("bomb-images.js") && process.argv[2]) {
     }),
   );
   console.log(await streamedImage(join(out, "empty-files"), [() => emptyFilesTar(1_000_000)]));
+  // The CPU bombs of bomb-files.ts in one layer (a 2.7 MB image), one of them the entrypoint.
+  const { BOMBS } = await import("./bomb-files.js");
+  const files = Object.entries(BOMBS).map(([name, make]) => ({ path: `bin/${name}`, bytes: make() }));
+  console.log(
+    await streamedImage(join(out, "cpu-bombs"), [() => filesTar(files)], {
+      Entrypoint: ["/bin/elf-pclntab-names"],
+    }),
+  );
   console.log(await streamedImage(join(out, "empty-files-b"), [() => emptyFilesTar(999_999)]));
 }

@@ -1,12 +1,17 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { goSizeByPackage } from "../../src/analyze/go-size.js";
+import { check } from "../../src/check/check.js";
 import { goFunctionEvidence } from "../../src/check/runtime-needs.js";
 import { readElf } from "../../src/elf/elf-file.js";
 import { ParseError } from "../../src/errors.js";
 import { inspectSource } from "../../src/inspect/inspect.js";
 import { BufferSource } from "../../src/io/reader.js";
 import {
+  neededElf,
   overlappingSectionsElf,
   overlappingSectionsPe,
   pclntabNamesElf,
@@ -75,6 +80,24 @@ describe("issue #12: CPU bombs are inspected in linear time", () => {
     assert.equal(r.error, undefined, r.error);
     assert.equal(r.format, "pe");
     assert.equal(r.go?.version, "go1.22.1");
+  });
+
+  test("60 000 DT_NEEDED entries repeating 64 missing names: each name searched once, one problem each", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "zd-needed-"));
+    try {
+      const file = join(dir, "needed");
+      const b = neededElf();
+      writeFileSync(file, b);
+      // The host root: a real ld.so.cache and search path, where each search costs lstat calls.
+      const r = await timed("check", b, () => check(file, { root: "/" }));
+      const missing = r.problems.filter((p) => p.code === "MISSING_LIBRARY");
+      assert.deepEqual(
+        missing.map((p) => p.message.split(" ")[0]),
+        Array.from({ length: 64 }, (_, k) => `libx${k}.so`),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("pclntab whose 258 027 functions name ever new offsets of one 60 KiB name", async () => {

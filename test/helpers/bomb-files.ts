@@ -345,6 +345,65 @@ export function pclntabNamesElf(size = 4 << 20): Uint8Array {
   });
 }
 
+/**
+ * A dynamic executable whose PT_DYNAMIC holds 60 000 DT_NEEDED entries naming 64 libraries that do
+ * not exist: library resolution searched the root again for every repetition.
+ */
+export function neededElf(count = 60_000, size = 2 << 20): Uint8Array {
+  const interp = "/lib64/ld-linux-x86-64.so.2\0";
+  const strOff = 0x300;
+  const dynOff = 0x1000;
+  const names: number[] = [];
+  let strLen = 1;
+  const strings: string[] = [];
+  for (let k = 0; k < 64; k++) {
+    names.push(strLen);
+    strings.push(`libx${k}.so\0`);
+    strLen += `libx${k}.so\0`.length;
+  }
+  const base = 0x400000;
+  const b = elf64({
+    size,
+    shoff: 0,
+    shstrndx: 0,
+    shdrs: [],
+    phdrs: [
+      { type: PT_LOAD, flags: PF_R | 1, offset: 0, vaddr: base, filesz: size, memsz: size },
+      {
+        type: 3,
+        flags: PF_R,
+        offset: 0x200,
+        vaddr: base + 0x200,
+        filesz: interp.length,
+        memsz: interp.length,
+      },
+      {
+        type: 2,
+        flags: PF_R | PF_W,
+        offset: dynOff,
+        vaddr: base + dynOff,
+        filesz: (count + 3) * 16,
+        memsz: (count + 3) * 16,
+      },
+    ],
+    fill: (b) => {
+      b.set(Buffer.from(interp, "latin1"), 0x200);
+      b.set(Buffer.from(`\0${strings.join("")}`, "latin1"), strOff);
+      const v = new DataView(b.buffer);
+      let o = dynOff;
+      for (let i = 0; i < count; i++, o += 16) {
+        v.setBigInt64(o, 1n, true); // DT_NEEDED
+        v.setBigUint64(o + 8, BigInt(names[i % 64]!), true);
+      }
+      v.setBigInt64(o, 5n, true); // DT_STRTAB
+      v.setBigUint64(o + 8, BigInt(base + strOff), true);
+      v.setBigInt64(o + 16, 10n, true); // DT_STRSZ
+      v.setBigUint64(o + 24, BigInt(strLen), true);
+    },
+  });
+  return b;
+}
+
 /** Every bomb by file name, for the CLI measurements. */
 export const BOMBS: Record<string, () => Uint8Array> = {
   "elf-overlapping-sections": () => overlappingSectionsElf(),
@@ -352,6 +411,7 @@ export const BOMBS: Record<string, () => Uint8Array> = {
   "elf-string-tables": () => stringTablesElf(),
   "pe-overlapping-sections": () => overlappingSectionsPe(),
   "elf-pclntab-names": () => pclntabNamesElf(),
+  "elf-needed": () => neededElf(),
 };
 
 if (process.argv[1]?.endsWith("bomb-files.js") && process.argv[2]) {

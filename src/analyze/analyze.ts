@@ -7,7 +7,7 @@ import { type ContentVisitor, indexImage, type LayerVisitor, sha256Visitor } fro
 import type { ImageRef } from "../image/reference.js";
 import { formatPlatform, type ResolvedImage, resolveImage } from "../image/select.js";
 import type { ImageSource } from "../image/source.js";
-import { BufferSource } from "../io/reader.js";
+import { SpillWriter } from "../io/spill.js";
 import type { Platform } from "../oci/types.js";
 import { type OpenImageOptions, openImage } from "../transfer/open.js";
 import { auditImage } from "./audit.js";
@@ -22,8 +22,13 @@ export interface AnalyzeOptions {
   platform?: Platform | string;
   /** Refuse a layer that decompresses beyond this (gzip bombs). Default 16 GiB. */
   maxLayerBytes?: number;
-  /** ELF files larger than this are listed but not parsed (each is buffered once). Default 512 MiB. */
+  /** ELF files larger than this are listed but not parsed. Default 512 MiB. */
   maxElfBytes?: number;
+  /**
+   * ELF files up to this size are audited from memory, larger ones from a temporary file (so one file
+   * never costs more memory than this). Default 64 MiB (SPILL_MEMORY_LIMIT).
+   */
+  elfMemoryBytes?: number;
   /** Skip the contents audit (ELF facts, check of the entrypoint): file index and waste only. */
   noAudit?: boolean;
   /** sha256 of every regular file's content (for diff). */
@@ -53,22 +58,25 @@ export interface AnalyzedImage {
 export async function analyze(spec: string | ImageRef, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
   const src = await openImage(spec, opts.image);
   try {
-    return (await analyzeSource(src, opts)).result;
+    const a = await analyzeSource(src, opts);
+    a.rootFs.close();
+    return a.result;
   } finally {
     await src.close();
   }
 }
 
 /**
- * Parses every ELF file while it streams by: recognised by its first bytes, buffered (up to maxElf)
+ * Parses every ELF file while it streams by: recognised by its first bytes, collected (up to maxElf)
  * and audited right there, so the audit needs no second pass; the facts stay only while the file
- * stays in the tree.
+ * stays in the tree. Files up to SPILL_MEMORY_LIMIT are held in memory, larger ones in a temporary
+ * file read by range: a file costs at most that much memory whatever its size (issue #12).
  */
-function elfVisitor(maxElf: number): ContentVisitor {
+function elfVisitor(maxElf: number, live: Set<SpillWriter>, memoryLimit?: number): ContentVisitor {
   return {
     file(node, path, size) {
       if (size < 52) return null;
-      const parts: Uint8Array[] = [];
+      let bytes: SpillWriter | null = null;
       return {
         head(b) {
           if (!ELF_MAGIC.every((x, k) => b[k] === x)) return false;
@@ -80,10 +88,21 @@ function elfVisitor(maxElf: number): ContentVisitor {
           );
           return false;
         },
-        data: (c) => parts.push(c),
+        data(c) {
+          if (!bytes) {
+            bytes = new SpillWriter(size, { memoryLimit });
+            live.add(bytes);
+          }
+          bytes.write(c);
+        },
         async end() {
-          const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-          setFact(node, ELF_AUDIT, await auditElf(new BufferSource(bytes, path)));
+          const w = bytes ?? new SpillWriter(0);
+          try {
+            setFact(node, ELF_AUDIT, await auditElf(w.source(path)));
+          } finally {
+            w.dispose();
+            live.delete(w);
+          }
         },
       };
     },
@@ -195,15 +214,23 @@ export async function analyzeSource(src: ImageSource, opts: AnalyzeOptions = {})
     },
   };
   const contentVisitors: ContentVisitor[] = [];
-  if (!opts.noAudit) contentVisitors.push(elfVisitor(maxElf));
+  const spills = new Set<SpillWriter>();
+  if (!opts.noAudit) contentVisitors.push(elfVisitor(maxElf, spills, opts.elfMemoryBytes));
   if (opts.hashContents) contentVisitors.push(sha256Visitor);
-  const { index, rootFs } = await indexImage(src, img, {
-    layerVisitors: [reports],
-    contentVisitors,
-    ...(opts.maxLayerBytes !== undefined ? { maxLayerBytes: opts.maxLayerBytes } : {}),
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-    readBackHint: (n) => getFact(n, ELF_AUDIT) !== undefined,
-  });
+  let indexed: Awaited<ReturnType<typeof indexImage>>;
+  try {
+    indexed = await indexImage(src, img, {
+      layerVisitors: [reports],
+      contentVisitors,
+      ...(opts.maxLayerBytes !== undefined ? { maxLayerBytes: opts.maxLayerBytes } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      readBackHint: (n) => getFact(n, ELF_AUDIT) !== undefined,
+    });
+  } finally {
+    // A layer that fails in the middle of a file leaves its temporary file behind otherwise.
+    for (const w of spills) w.dispose();
+  }
+  const { index, rootFs } = indexed;
 
   // Every byte a layer shipped is either in the final tree or in a waste event: contentBytes = final + wasted.
   for (const [l, b] of index.wastedByLayer.entries()) if (b && layers[l]) layers[l].wastedBytes = b;

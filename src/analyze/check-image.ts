@@ -82,12 +82,17 @@ export async function checkImage(
     const a = await indexImage(src, chosen, {
       ...(opts.maxLayerBytes !== undefined ? { maxLayerBytes: opts.maxLayerBytes } : {}),
     });
-    const v = await judgeEntrypoint(a.rootFs, runtimeConfigOf(chosen.config), {
-      platform: formatPlatform(target),
-      env: opts.env,
-      strict: opts.strict === true,
-      name: spec,
-    });
+    let v: Awaited<ReturnType<typeof judgeEntrypoint>>;
+    try {
+      v = await judgeEntrypoint(a.rootFs, runtimeConfigOf(chosen.config), {
+        platform: formatPlatform(target),
+        env: opts.env,
+        strict: opts.strict === true,
+        name: spec,
+      });
+    } finally {
+      a.rootFs.close();
+    }
     const c = v.programCheck;
     return {
       schemaVersion: 1,

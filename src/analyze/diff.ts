@@ -1,5 +1,5 @@
 import { CONTENT_SHA256, getFact } from "../image/facts.js";
-import { type FileIndex, type IndexNode, nodePath } from "../image/file-index.js";
+import { type IndexNode, nodePath } from "../image/file-index.js";
 import type { ImageRef } from "../image/reference.js";
 import type { Platform } from "../oci/types.js";
 import { type OpenImageOptions, openImage } from "../transfer/open.js";
@@ -56,19 +56,16 @@ interface Flat {
   sha256: unknown;
 }
 
-function flatten(index: FileIndex): Map<string, Flat> {
-  const out = new Map<string, Flat>();
-  for (const n of index.walk() as Iterable<IndexNode>)
-    out.set(nodePath(n), {
-      kind: n.kind,
-      size: n.kind === "file" ? n.size : 0,
-      mode: n.mode,
-      uid: n.uid,
-      gid: n.gid,
-      link: n.kind === "symlink" ? n.linkname : undefined,
-      sha256: getFact(n, CONTENT_SHA256),
-    });
-  return out;
+function flat(n: IndexNode): Flat {
+  return {
+    kind: n.kind,
+    size: n.kind === "file" ? n.size : 0,
+    mode: n.mode,
+    uid: n.uid,
+    gid: n.gid,
+    link: n.kind === "symlink" ? n.linkname : undefined,
+    sha256: getFact(n, CONTENT_SHA256),
+  };
 }
 
 /**
@@ -84,20 +81,25 @@ export async function diffImages(
   const load = async (spec: string | ImageRef) => {
     const src = await openImage(spec, opts.image);
     try {
-      return await analyzeSource(src, { ...opts, noAudit: true, hashContents: true });
+      const a = await analyzeSource(src, { ...opts, noAudit: true, hashContents: true });
+      a.rootFs.close(); // the trees are compared, no file is read back
+      return a;
     } finally {
       await src.close();
     }
   };
   const A = await load(specA);
   const B = await load(specB);
-  const fa = flatten(A.index);
-  const fb = flatten(B.index);
+  // Both trees are walked and looked up in place: a path → record map of each side doubled the
+  // memory of a diff of images with a million files (issue #12).
   const added: FileChange[] = [];
   const removed: FileChange[] = [];
   const changed: FileChange[] = [];
-  for (const [p, a] of fa) {
-    const b = fb.get(p);
+  for (const na of A.index.walk()) {
+    const p = nodePath(na);
+    const a = flat(na);
+    const nb = B.index.get(p);
+    const b = nb && flat(nb);
     if (!b) {
       removed.push({ path: p, kind: a.kind, sizeA: a.size, sizeB: null, delta: -a.size });
       continue;
@@ -118,8 +120,12 @@ export async function diffImages(
         changes: ch,
       });
   }
-  for (const [p, b] of fb)
-    if (!fa.has(p)) added.push({ path: p, kind: b.kind, sizeA: null, sizeB: b.size, delta: b.size });
+  for (const nb of B.index.walk()) {
+    const p = nodePath(nb);
+    if (A.index.get(p)) continue;
+    const b = flat(nb);
+    added.push({ path: p, kind: b.kind, sizeA: null, sizeB: b.size, delta: b.size });
+  }
   const ca = A.image.config as unknown as Record<string, unknown>;
   const cb = B.image.config as unknown as Record<string, unknown>;
   const config: ConfigChange[] = [];

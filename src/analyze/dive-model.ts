@@ -60,14 +60,29 @@ export interface DiveMetrics {
 const WH = ".wh.";
 const OPQ_PREFIX = ".wh..wh..";
 
+/**
+ * Shared by every leaf until it gets a child: a Map per node was most of the model's memory for a layer
+ * of a million files (issue #12). Never written to: setChild replaces it first.
+ */
+const NO_CHILDREN: Map<string, DiveNode> = new Map();
+
 function emptyNode(): DiveNode {
-  return { info: null, children: new Map() };
+  return { info: null, children: NO_CHILDREN };
+}
+
+function setChild(n: DiveNode, name: string, child: DiveNode): void {
+  if (n.children === NO_CHILDREN) n.children = new Map();
+  n.children.set(name, child);
 }
 
 /** Go's sort.Strings: byte order of the UTF-8 encoding. */
 function goLess(a: string, b: string): number {
+  // UTF-16 order is UTF-8 byte order unless a surrogate or a char >= U+E000 is involved: the common
+  // case needs no encoding (two Buffers per comparison dominated sorting large directories).
+  if (!NON_BMP_ORDER.test(a) && !NON_BMP_ORDER.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
+const NON_BMP_ORDER = /[\uD800-\uFFFF]/;
 
 export class DiveModel {
   private stacked: DiveNode = emptyNode();
@@ -90,7 +105,7 @@ export class DiveModel {
       if (!next) {
         if (name.startsWith(OPQ_PREFIX)) return;
         next = emptyNode();
-        node.children.set(name, next);
+        setChild(node, name, next);
       }
       node = next;
       if (i === parts.length - 1) node.info = { size, isDir };
@@ -220,13 +235,13 @@ interface Frame {
 }
 
 function cloneTree(n: DiveNode): DiveNode {
-  const out: DiveNode = { info: n.info, children: new Map() };
+  const out: DiveNode = { info: n.info, children: NO_CHILDREN };
   const todo: [DiveNode, DiveNode][] = [[n, out]];
   while (todo.length > 0) {
     const [from, to] = todo.pop()!;
     for (const [k, c] of from.children) {
-      const copy: DiveNode = { info: c.info, children: new Map() };
-      to.children.set(k, copy);
+      const copy: DiveNode = { info: c.info, children: NO_CHILDREN };
+      setChild(to, k, copy);
       todo.push([c, copy]);
     }
   }
@@ -248,7 +263,7 @@ function stack(into: DiveNode, upper: DiveNode): void {
       let n = parent.children.get(frames[m]!.name);
       if (!n) {
         n = emptyNode();
-        parent.children.set(frames[m]!.name, n);
+        setChild(parent, frames[m]!.name, n);
       }
       frames[m]!.into = n;
     }
@@ -282,7 +297,7 @@ function stack(into: DiveNode, upper: DiveNode): void {
     let n = dir.children.get(name);
     if (!n) {
       n = emptyNode();
-      dir.children.set(name, n);
+      setChild(dir, name, n);
     }
     n.info = child.info;
   }

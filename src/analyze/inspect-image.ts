@@ -33,32 +33,46 @@ export async function inspectImage(
   try {
     const img = await resolveImage(src, { platform: opts.platform, prefer: hostPlatform() });
     const a = await indexImage(src, img);
-    const c = runtimeConfigOf(img.config);
-    let paths = opts.paths;
-    if (!paths || paths.length === 0) {
-      const program = [...(c.entrypoint ?? []), ...(c.cmd ?? [])][0];
-      if (program === undefined)
-        throw new ZerodepError("NO_ENTRYPOINT", `${spec}: no Entrypoint or Cmd; name a file with --path`);
-      const found = findProgram(a.rootFs, program, envMapOf(c.env), c.workingDir);
-      paths = [found ?? program];
+    try {
+      return await inspectPaths(a, img, spec, opts.paths);
+    } finally {
+      a.rootFs.close();
     }
-    const out: InspectResult[] = [];
-    for (const p of paths) {
-      const r = resolvePath(a.rootFs, p.startsWith("/") ? p : `/${p}`);
-      if (!r.ok || r.stat.kind !== "file") {
-        const res = await inspectSource(
-          { name: `${spec}:${p}`, size: 0, read: async () => new Uint8Array(0), close: async () => {} },
-          `${spec}:${p}`,
-        );
-        res.error = `${spec}:${p}: no such file in the image`;
-        res.errorCode = "ENOENT";
-        out.push(res);
-        continue;
-      }
-      out.push(await inspectSource(a.rootFs.open(r.path), `${spec}:${r.path}`));
-    }
-    return out;
   } finally {
     await src.close();
   }
+}
+
+/** inspect of `wanted` (default: the entrypoint's program) in an indexed image's tree. */
+async function inspectPaths(
+  a: Awaited<ReturnType<typeof indexImage>>,
+  img: Awaited<ReturnType<typeof resolveImage>>,
+  spec: string,
+  wanted: string[] | undefined,
+): Promise<InspectResult[]> {
+  const c = runtimeConfigOf(img.config);
+  let paths = wanted;
+  if (!paths || paths.length === 0) {
+    const program = [...(c.entrypoint ?? []), ...(c.cmd ?? [])][0];
+    if (program === undefined)
+      throw new ZerodepError("NO_ENTRYPOINT", `${spec}: no Entrypoint or Cmd; name a file with --path`);
+    const found = findProgram(a.rootFs, program, envMapOf(c.env), c.workingDir);
+    paths = [found ?? program];
+  }
+  const out: InspectResult[] = [];
+  for (const p of paths) {
+    const r = resolvePath(a.rootFs, p.startsWith("/") ? p : `/${p}`);
+    if (!r.ok || r.stat.kind !== "file") {
+      const res = await inspectSource(
+        { name: `${spec}:${p}`, size: 0, read: async () => new Uint8Array(0), close: async () => {} },
+        `${spec}:${p}`,
+      );
+      res.error = `${spec}:${p}: no such file in the image`;
+      res.errorCode = "ENOENT";
+      out.push(res);
+      continue;
+    }
+    out.push(await inspectSource(a.rootFs.open(r.path), `${spec}:${r.path}`));
+  }
+  return out;
 }

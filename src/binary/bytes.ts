@@ -54,8 +54,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: false });
 export function cString(table: Uint8Array, offset: number, maxLen = 4096): string | null {
   if (offset < 0 || offset >= table.byteLength) return null;
   const end = Math.min(table.byteLength, offset + maxLen);
-  const nul = table.indexOf(0, offset);
-  if (nul < 0 || nul >= end) return null;
+  // Search no further than maxLen: thousands of names pointing into one table without a NUL would
+  // otherwise each scan to its end (quadratic time on a crafted file, issue #12).
+  const found = table.subarray(offset, end).indexOf(0);
+  if (found < 0) return null;
+  const nul = offset + found;
   // Symbol and section names are short ASCII: building them directly is several times cheaper than
   // a TextDecoder call per name, which dominated scans of whole systems.
   if (nul - offset <= 64) {

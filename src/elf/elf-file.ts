@@ -12,6 +12,11 @@ import { parseVerdef, parseVerneed, type VersionDef, type VersionNeed } from "./
 
 /** Upper bound for a single metadata table we read whole (string tables, symbol tables). */
 const MAX_TABLE = 256 * 1024 * 1024;
+/**
+ * The dynamic array is read up to this (65 536 entries of ELF64; real ones have a few dozen): a
+ * crafted PT_DYNAMIC of hundreds of MiB must not be read whole before DT_NULL is found (issue #12).
+ */
+const MAX_DYNAMIC = 1 << 20;
 
 /** Everything the loader and our checks need from one ELF file, read by ranges. */
 export interface ElfFile {
@@ -188,7 +193,14 @@ async function parseElf(src: ByteSource): Promise<ElfFile> {
     if (!strsec || strsec.offset + strsec.size > src.size) {
       problems.push(`section name table index ${shstrndx} is invalid or outside the file`);
     } else {
-      const strtab = await sectionBytes(strsec);
+      // Only the bytes the names can reach (a name is at most 4 KiB): a crafted file's huge
+      // .shstrtab is not read whole for a few short names (issue #12).
+      let reach = 0;
+      for (const s of sections) reach = Math.max(reach, s.nameOffset + 4096);
+      const strtab =
+        strsec.type === SHT.NOBITS || strsec.size <= reach
+          ? await sectionBytes(strsec)
+          : await src.read(strsec.offset, reach);
       for (const s of sections) s.name = cString(strtab, s.nameOffset) ?? "";
     }
   }
@@ -251,7 +263,7 @@ async function parseElf(src: ByteSource): Promise<ElfFile> {
       problems.push(
         `PT_DYNAMIC's p_offset ${hex(dynSeg.offset)} disagrees with its address (file offset ${hex(mapped)})`,
       );
-    dynamic = parseDynamic(await src.read(off, Math.min(dynSeg.filesz, MAX_TABLE)), cls, little);
+    dynamic = parseDynamic(await src.read(off, Math.min(dynSeg.filesz, MAX_DYNAMIC)), cls, little);
   } else if (dynSec && dynSec.size > 0) {
     dynamic = parseDynamic(await sectionBytes(dynSec), cls, little);
   }

@@ -109,8 +109,11 @@ export function stringTableHas(table: Uint8Array, name: string): boolean {
 /** Whether the NUL-terminated string at `offset` of `table` ends with `suffix` (ASCII), without decoding it. */
 export function stringEndsWith(table: Uint8Array, offset: number, suffix: string): boolean {
   if (offset < 0 || offset >= table.byteLength) return false;
-  const end = table.indexOf(0, offset);
-  if (end < 0 || end - offset < suffix.length) return false;
+  // Bounded like cString (names longer than 4 KiB are corruption): an unbounded search per symbol
+  // is quadratic when every symbol points into one NUL-less table.
+  const found = table.subarray(offset, offset + 4096).indexOf(0);
+  if (found < 0 || found < suffix.length) return false;
+  const end = offset + found;
   for (let k = 0; k < suffix.length; k++)
     if (table[end - suffix.length + k] !== suffix.charCodeAt(k)) return false;
   return true;

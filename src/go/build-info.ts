@@ -168,13 +168,20 @@ function matchesMagic(b: Uint8Array, i: number): boolean {
 async function searchMagic(src: ByteSource, exe: Exe, start0: number, size: number): Promise<number | null> {
   const end = start0 + size;
   let start = Math.ceil(start0 / ALIGN) * ALIGN;
-  while (start < end) {
+  // Go walks the address range with no overall cap. Over a real file the range maps each file byte
+  // once, so the walk takes at most size/CHUNK steps and reads at most the file; a crafted file whose
+  // segments map the same bytes again at every next address would make it read the file once per
+  // segment (#12). Past those bounds every further chunk repeats bytes already searched.
+  let steps = Math.ceil(src.size / CHUNK) + 2;
+  let budget = src.size;
+  while (start < end && steps-- > 0 && budget > 0) {
     const remaining = end - start;
     const chunk = Math.min(CHUNK, remaining);
     const r = exe.run(start);
     // Go: a DataReader error (address beyond the file bytes, e.g. into .bss) ends the search.
     if (r === null) return null;
     const n = Math.min(chunk, r.remaining);
+    budget -= n;
     const data = await src.read(r.offset, n);
     // Same order of checks as Go: the first occurrence anywhere, then room for the header, then
     // alignment (relative to `start`, which is itself aligned).

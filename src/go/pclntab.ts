@@ -81,6 +81,8 @@ function bad(what: string, offset?: number): never {
 class Window {
   private blockStart = -1;
   private block: Uint8Array = new Uint8Array(0);
+  /** Bytes of every string decoded so far, terminators included. */
+  stringBytes = 0;
   constructor(
     private readonly src: ByteSource,
     readonly base: number,
@@ -108,7 +110,10 @@ class Window {
       if (n <= 0) bad(`name at +0x${off.toString(16)} outside the table`);
       const b = await this.bytes(off, n);
       const z = b.indexOf(0);
-      if (z >= 0) return new TextDecoder().decode(b.subarray(0, z));
+      if (z >= 0) {
+        this.stringBytes += z + 1;
+        return new TextDecoder().decode(b.subarray(0, z));
+      }
       if (n < want || want >= MAX_NAME) bad(`unterminated name at +0x${off.toString(16)}`);
       want *= 4;
     }
@@ -231,6 +236,7 @@ function makeTable(
   async function* walk(withNames: boolean): AsyncGenerator<PclntabFunc> {
     // functab: nfunc (entry, funcoff) pairs plus the end PC, read in windows of 4096 entries.
     const per = 4096;
+    const names = new Map<number, string>();
     for (let i = 0; i < h.nfunc; i += per) {
       const count = Math.min(per, h.nfunc - i);
       const chunk = await win.bytes(h.functab + i * 2 * field, (count * 2 + 1) * field);
@@ -245,7 +251,16 @@ function makeTable(
           const f = await funcWin.bytes(h.funcdata + funcOff, field + 4);
           const nameOff = new DataView(f.buffer, f.byteOffset, f.byteLength).getInt32(field, h.little);
           if (nameOff < 0) bad(`negative name offset for function ${i + j}`);
-          name = await nameWin.cString(h.funcnametab + nameOff);
+          const known = names.get(nameOff);
+          if (known !== undefined) name = known;
+          else {
+            name = await nameWin.cString(h.funcnametab + nameOff);
+            // Distinct names never overlap in a real table, so together they fit in it; functions
+            // pointing into one long name at ever new offsets would decode it again each time (#12).
+            if (nameWin.stringBytes > size)
+              bad("function names overlap (more name bytes than the table holds)");
+            names.set(nameOff, name);
+          }
         }
         yield { name, entry: modern ? textStart + entry : entry, size: next - entry };
       }
@@ -276,8 +291,13 @@ interface Region {
   size: number;
 }
 
-/** Non-executable file-backed regions, in file order: where a scan may find the table or strings. */
-function dataRegions(src: ByteSource, layout: BinaryLayout): Region[] {
+/**
+ * Non-executable file-backed regions, in file order and disjoint: where a scan may find the table or
+ * strings. Overlapping regions are merged, so a scan reads each byte of the file at most once however
+ * many sections cover it (thousands of section headers over one range made scans quadratic, #12).
+ * `skip` leaves out sections by name before merging.
+ */
+function dataRegions(src: ByteSource, layout: BinaryLayout, skip?: ReadonlySet<string>): Region[] {
   const out: Region[] = [];
   const base = layout.baseOffset;
   const fits = (o: number, n: number) => n > 0 && base + o < src.size;
@@ -286,6 +306,7 @@ function dataRegions(src: ByteSource, layout: BinaryLayout): Region[] {
       // Debug sections are not loaded and can be large; the tables we want are in loaded data.
       if (s.executable || !fits(s.offset, s.fileSize) || /^(\.z?debug|__z?debug)/.test(s.name)) continue;
       if (layout.format === "elf" && s.addr === 0) continue; // not allocated (.symtab, .strtab, ...)
+      if (skip?.has(s.name)) continue;
       out.push({
         name: s.name,
         offset: base + s.offset,
@@ -301,6 +322,19 @@ function dataRegions(src: ByteSource, layout: BinaryLayout): Region[] {
         size: Math.min(s.fileSize, src.size - base - s.offset),
       });
     }
+  }
+  return mergeRegions(out);
+}
+
+/** Sorted by offset, overlapping regions joined (the first one's name kept). */
+function mergeRegions(regions: Region[]): Region[] {
+  regions.sort((a, b) => a.offset - b.offset);
+  const out: Region[] = [];
+  for (const r of regions) {
+    const last = out[out.length - 1];
+    if (last && r.offset < last.offset + last.size) {
+      last.size = Math.max(last.size, r.offset + r.size - last.offset);
+    } else out.push({ ...r });
   }
   return out;
 }
@@ -407,8 +441,7 @@ export async function goVersionFromBinary(
 
   const scores = new Map<string, number>();
   let budget = SCAN_BUDGET;
-  for (const r of dataRegions(src, layout)) {
-    if (layout.sections.length > 0 && SECTION_NAMES.has(r.name)) continue;
+  for (const r of dataRegions(src, layout, SECTION_NAMES)) {
     for (let at = 0; at < r.size && budget > 0; at += SCAN_CHUNK) {
       const n = Math.min(SCAN_CHUNK + 16, r.size - at);
       const b = await src.read(r.offset + at, n);

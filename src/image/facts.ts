@@ -14,13 +14,31 @@ export function factKey<T>(name: string): FactKey<T> {
   return { name };
 }
 
+/**
+ * A node's facts: keys and values alternating. A node carries one to three facts, and a Map per node
+ * cost more than the node itself in an image of a million files (issue #12).
+ */
+export type FactList = unknown[];
+
 export function getFact<T>(n: IndexNode, key: FactKey<T>): T | undefined {
-  return n.facts?.get(key as FactKey<unknown>) as T | undefined;
+  const f = n.facts;
+  if (f) for (let i = 0; i < f.length; i += 2) if (f[i] === key) return f[i + 1] as T;
+  return undefined;
 }
 
 export function setFact<T>(n: IndexNode, key: FactKey<T>, value: T): void {
-  if (!n.facts) n.facts = new Map();
-  n.facts.set(key as FactKey<unknown>, value);
+  if (!n.facts) {
+    n.facts = [key, value]; // exactly two slots (a push would reserve 17)
+    return;
+  }
+  const f = n.facts;
+  for (let i = 0; i < f.length; i += 2) {
+    if (f[i] === key) {
+      f[i + 1] = value;
+      return;
+    }
+  }
+  f.push(key, value);
 }
 
 /** The bytes of small /etc files, kept during the indexing pass (passwd, group, ld.so.cache …). */

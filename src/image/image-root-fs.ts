@@ -1,5 +1,6 @@
 import { IoError, ZerodepError } from "../errors.js";
 import { BufferSource, type ByteSource, checkRange } from "../io/reader.js";
+import { SpillWriter } from "../io/spill.js";
 import type { Descriptor } from "../oci/types.js";
 import type { EntryStat, RootFs } from "../resolve/root-fs.js";
 import { readTar } from "../tar/reader.js";
@@ -20,7 +21,9 @@ const PREFETCH_BUDGET = 256 * 1024 * 1024;
  * only) is kept too, within a budget: checking an entrypoint costs at most one extra pass per layer.
  */
 export class LayerFileLoader {
-  private readonly cache = new Map<string, Uint8Array>();
+  /** Files read back: in memory up to SPILL_MEMORY_LIMIT each, larger ones in temporary files. */
+  private readonly cache = new Map<string, ByteSource>();
+  private readonly spills: SpillWriter[] = [];
   private readonly streamed = new Set<number>();
 
   constructor(
@@ -32,9 +35,9 @@ export class LayerFileLoader {
     private readonly hint: (n: IndexNode) => boolean = () => false,
   ) {}
 
-  async bytes(n: IndexNode): Promise<Uint8Array> {
+  async source(n: IndexNode): Promise<ByteSource> {
     const captured = getFact(n, CAPTURED_BYTES);
-    if (captured) return captured;
+    if (captured) return new BufferSource(captured, nodePath(n));
     const key = `${n.dataLayer}\0${n.layerPath}`;
     let b = this.cache.get(key);
     if (b) return b;
@@ -69,19 +72,27 @@ export class LayerFileLoader {
       layerTar(this.src, this.layers[layer]!, { maxUncompressedBytes: this.maxLayerBytes }),
       async (e, body) => {
         if (e.type !== "file" || !wanted.has(e.path)) return;
-        const parts: Uint8Array[] = [];
-        for await (const c of body) parts.push(c);
+        const w = new SpillWriter(e.size);
+        this.spills.push(w);
+        for await (const c of body) w.write(c);
         // The last entry of a path in a layer is the one that counts (duplicates).
-        this.cache.set(`${layer}\0${e.path}`, Buffer.concat(parts));
+        this.cache.set(`${layer}\0${e.path}`, w.source(`${layer}:${e.path}`));
       },
     );
+  }
+
+  /** Removes the temporary files of read-back files and forgets them. Idempotent. */
+  dispose(): void {
+    for (const w of this.spills) w.dispose();
+    this.spills.length = 0;
+    this.cache.clear();
   }
 }
 
 /** A ByteSource over a file of the image, loaded on first read. */
 class LazyLayerSource implements ByteSource {
   readonly size: number;
-  private data: Promise<Uint8Array> | null = null;
+  private data: Promise<ByteSource> | null = null;
   constructor(
     private readonly loader: LayerFileLoader,
     private readonly node: IndexNode,
@@ -91,11 +102,11 @@ class LazyLayerSource implements ByteSource {
   }
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length);
-    this.data ??= this.loader.bytes(this.node);
+    this.data ??= this.loader.source(this.node);
     const b = await this.data;
-    if (offset + length > b.length)
-      throw new IoError("EIO", `${this.name}: layer holds ${b.length} bytes, the header said ${this.size}`);
-    return b.subarray(offset, offset + length);
+    if (offset + length > b.size)
+      throw new IoError("EIO", `${this.name}: layer holds ${b.size} bytes, the header said ${this.size}`);
+    return b.read(offset, length);
   }
   async close(): Promise<void> {}
 }
@@ -110,6 +121,11 @@ export class ImageRootFs implements RootFs {
     private readonly loader: LayerFileLoader,
     readonly description: string,
   ) {}
+
+  /** Removes the temporary files of files read back (those over SPILL_MEMORY_LIMIT). Idempotent. */
+  close(): void {
+    this.loader.dispose();
+  }
 
   lstat(path: string): EntryStat | null {
     const n = this.index.get(path);

@@ -72,9 +72,16 @@ export const etcCapture: ContentVisitor = {
   },
 };
 
+const EMPTY_SHA256 = createHash("sha256").digest("hex");
+
 /** sha256 of every regular file's content (diff compares by it). */
 export const sha256Visitor: ContentVisitor = {
-  file(node) {
+  file(node, _path, size) {
+    if (size === 0) {
+      // One shared string, not a hash object and a fresh digest per empty file.
+      setFact(node, CONTENT_SHA256, EMPTY_SHA256);
+      return null;
+    }
     const h = createHash("sha256");
     return { data: (c) => h.update(c), end: () => setFact(node, CONTENT_SHA256, h.digest("hex")) };
   },

@@ -1,4 +1,4 @@
-import { Bytes, cString } from "../binary/bytes.js";
+import { Bytes } from "../binary/bytes.js";
 import { armVariantOfCpuArch, parseArmAttributes } from "../elf/arm-attributes.js";
 import { DF, DF_1, DT, ET, PF, PT, SHF, SHT } from "../elf/constants.js";
 import type { ElfFile } from "../elf/elf-file.js";
@@ -88,9 +88,15 @@ async function hasAbiTag(elf: ElfFile): Promise<boolean> {
 }
 
 export async function abiTag(elf: ElfFile): Promise<{ os: string; kernel: string } | null> {
+  // Note segments of a real file never overlap, so together they hold at most the file's bytes:
+  // past that budget the rest repeat bytes already read (a crafted file's 65 535 PT_NOTEs over one
+  // megabyte made this read 64 GiB).
+  let budget = elf.source.size;
   for (const p of elf.programHeaders) {
     if (p.type !== PT.NOTE || p.filesz === 0 || p.filesz > 1 << 20 || p.offset + p.filesz > elf.source.size)
       continue;
+    budget -= p.filesz;
+    if (budget < 0) break;
     const notes = parseNotes(await elf.source.read(p.offset, p.filesz), elf.little, p.align === 8 ? 8 : 4);
     for (const n of notes)
       if (n.name === "GNU" && n.type === NT_GNU_ABI_TAG) return parseAbiTag(n.desc, elf.little);
@@ -312,20 +318,26 @@ function uncoveredBytes(a: [number, number][], b: [number, number][]): number {
   return n;
 }
 
+/** Distinct `.comment` strings reported: a real file has one per compiler and linker involved. */
+const MAX_TOOLCHAIN_STRINGS = 64;
+const utf8 = new TextDecoder();
+
 export async function toolchain(elf: ElfFile): Promise<string[]> {
   const sec = elf.section(".comment");
   if (!sec || sec.type === SHT.NOBITS || sec.size > 1 << 20) return [];
   const b = await elf.sectionBytes(sec);
-  const out: string[] = [];
+  // A Set (not a search of the list) and a cap: a crafted .comment of 100 000 distinct strings made
+  // the deduplication quadratic and the report unreadable; real files carry a handful.
+  const out = new Set<string>();
   let o = 0;
-  while (o < b.byteLength) {
-    const s = cString(b, o, 1 << 20);
-    if (s === null) break;
-    const t = s.trim();
-    if (t && !out.includes(t)) out.push(t);
-    o += Buffer.byteLength(s) + 1;
+  while (o < b.byteLength && out.size < MAX_TOOLCHAIN_STRINGS) {
+    const nul = b.indexOf(0, o);
+    if (nul < 0) break; // an unterminated last string is not a string
+    const t = utf8.decode(b.subarray(o, nul)).trim();
+    if (t) out.add(t);
+    o = nul + 1;
   }
-  return out;
+  return [...out];
 }
 
 /** Tag_CPU_arch of an ARM file's `.ARM.attributes` (src/elf/arm-attributes.ts), or null. */

@@ -39,8 +39,9 @@ export function parseLdSoCache(b: Uint8Array): LdCacheEntry[] | null {
   const str = (off: number) => {
     const o = base + off;
     if (o < 0 || o >= b.byteLength) return null;
-    const end = b.indexOf(0, o);
-    return end < 0 ? null : text(o, end - o);
+    // At most PATH_MAX: entries pointing into one NUL-less run must not each scan to its end.
+    const n = b.subarray(o, o + 4096).indexOf(0);
+    return n < 0 ? null : text(o, n);
   };
   const out: LdCacheEntry[] = [];
   for (let i = 0; i < nlibs; i++) {

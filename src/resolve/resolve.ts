@@ -400,7 +400,16 @@ export async function resolveDeps(src: ByteSource, opts: ResolveOptions): Promis
   const queue: Loaded[] = [top];
   while (queue.length > 0) {
     const obj = queue.shift()!;
+    // A name this object already failed to find fails again the same way (the search depends only
+    // on the name and the requester): one search and one problem, however many DT_NEEDED repeat it
+    // (a crafted file with 60 000 of them spent a minute in lstat, issue #12).
+    const missing = new Map<string, DepNode>();
     for (const name of obj.info.needed) {
+      const failed = missing.get(name);
+      if (failed) {
+        obj.node.children.push(failed);
+        continue;
+      }
       // musl's reserved names are the loader itself: with the loader missing, that one error says it.
       if (isMusl && MUSL_RESERVED.test(name) && !interpLoaded) continue;
       const seen =
@@ -424,6 +433,7 @@ export async function resolveDeps(src: ByteSource, opts: ResolveOptions): Promis
       if (found.hwcaps.length) node.hwcapsAlternatives = found.hwcaps;
       obj.node.children.push(node);
       if (found.path === null) {
+        missing.set(name, node);
         node.searched = found.searched;
         const skippedNote = found.skipped.length
           ? `; skipped incompatible ${found.skipped.map((s) => s.path).join(", ")}`

@@ -16,7 +16,7 @@ import { type HostileCase, writeCorpus } from "./corpus.js";
 
 /** Every run of the corpus stays under this (README "Reliability"): a watchdog, not a benchmark. */
 const WATCHDOG_MS = 90_000;
-const RSS_BOUND_MIB = 768;
+const RSS_BOUND_MIB = 512;
 
 interface Outcome {
   code: number | null;

@@ -152,7 +152,7 @@ export function writeCorpus(root: string, outside: string): HostileCase[] {
     cases.push({ name, what, dir, forbidden });
   };
   const f = (path: string, body = "x", mode = 0o755): Entry => ({ path, body: Buffer.from(body), mode });
-  const escape = `${outside}/escaped`;
+  const target = `${outside}/escaped`;
   add(
     "traversal",
     "`..` and absolute names, a hard link and a symlink out of the root",
@@ -161,15 +161,15 @@ export function writeCorpus(root: string, outside: string): HostileCase[] {
         {
           tar: tar([
             f("../../../../../../..", "", 0o755),
-            f(`../../../../../../..${escape}-dotdot`),
-            f(`${escape}-absolute`),
-            { path: "app/x", type: "1", link: `../../../../..${escape}-hard` },
-            { path: "app/link", type: "2", link: `${escape}-sym` },
+            f(`../../../../../../..${target}-dotdot`),
+            f(`${target}-absolute`),
+            { path: "app/x", type: "1", link: `../../../../..${target}-hard` },
+            { path: "app/link", type: "2", link: `${target}-sym` },
             f("app/link/through"),
           ]),
         },
       ]),
-    [`${escape}-dotdot`, `${escape}-absolute`, `${escape}-hard`, `${escape}-sym`],
+    [`${target}-dotdot`, `${target}-absolute`, `${target}-hard`, `${target}-sym`],
   );
   add("symlink-loop", "an entrypoint that is a symlink loop", (d) =>
     layout(d, [

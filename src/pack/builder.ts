@@ -68,27 +68,22 @@ export async function buildPackImage(
   stagingDir: string,
   baseSource: ImageSource | null,
 ): Promise<Built> {
-  // Each binary is opened once and every reader (inspect, the needs detector, the resolver, the
-  // verdict) gets the same source object, so it is parsed once (readElf's memo).
+  // Each host file (the binary, the CA bundle …) is opened once and every reader (inspect, the needs
+  // detector, the resolver, the verdict) gets the same source object, so a binary is parsed once
+  // (readElf's memo); all are closed here when the build ends, on failure too.
   const files: FileSource[] = [];
   const opened = new Map<string, ByteSource>();
   try {
-    return await build(
-      opts,
-      stagingDir,
-      baseSource,
-      (path) => {
-        let src = opened.get(path);
-        if (!src) {
-          const f = FileSource.open(path);
-          files.push(f);
-          src = borrowed(f);
-          opened.set(path, src);
-        }
-        return src;
-      },
-      opened,
-    );
+    return await build(opts, stagingDir, baseSource, (path) => {
+      let src = opened.get(path);
+      if (!src) {
+        const f = FileSource.open(path);
+        files.push(f);
+        src = borrowed(f);
+        opened.set(path, src);
+      }
+      return src;
+    });
   } finally {
     for (const f of files) f.closeNow();
   }
@@ -99,7 +94,6 @@ async function build(
   stagingDir: string,
   baseSource: ImageSource | null,
   source: (path: string) => ByteSource,
-  opened: ReadonlyMap<string, ByteSource>,
 ): Promise<Built> {
   const mtime = opts.sourceDateEpoch ?? 0;
   const created = new Date(mtime * 1000).toISOString().replace(/\.000Z$/, "Z");
@@ -138,113 +132,133 @@ async function build(
 
   const built: Image[] = [];
   const images: PackedImage[] = [];
-  for (const [i, file] of opts.binaries.entries()) {
-    const info = infos[i]!;
-    const platform: Platform = { architecture: info.arch!, os: "linux" };
-    if (info.variant && (info.arch === "arm" || info.arch === "arm64")) platform.variant = info.variant;
-    const base = baseSource ? await openBase(baseSource, platform) : null;
-    const { files, env, warnings } = await imageFiles(file, source(file), path, opts, mtime, hostRoot, base);
-
-    const bc = base?.config.config ?? {};
-    const runtime = {
-      User: opts.user ?? bc.User ?? "65532:65532",
-      Env: env,
-      Entrypoint: opts.entrypoint ?? [path],
-      // The base's Cmd belonged to its entrypoint, not ours (ko and crane drop it too).
-      Cmd: opts.cmd,
-      WorkingDir: opts.workdir ?? bc.WorkingDir ?? "/",
-    };
-    // Safety net: the image about to be written, judged by the same function as check IMAGE and
-    // analyze (user, entrypoint lookup, modes, the program against the very tree of this image).
-    const fs = new TreeRootFs(files, `the image (${platform.os}/${platform.architecture})`, base, opened);
-    const verdict = await judgeEntrypoint(
-      fs,
-      {
-        user: runtime.User,
-        entrypoint: runtime.Entrypoint,
-        cmd: runtime.Cmd ?? null,
-        env: runtime.Env,
-        workingDir: runtime.WorkingDir,
-      },
-      { platform: formatPlatform(platform), name: file },
-    );
-    const errors = verdict.problems.filter((p) => p.severity === "error");
-    if (errors.length > 0 && !opts.force) {
-      const first = errors[0]!;
-      throw new ZerodepError(
-        "IMAGE_WILL_NOT_RUN",
-        `${file}: the image's entrypoint cannot run: ${first.code}: ${first.message}; fix: ${first.fix}${errors.length > 1 ? ` (+${errors.length - 1} more problems; zerodep check shows all)` : ""} — or --force`,
-      );
-    }
-    for (const p of verdict.problems)
-      if (p.severity === "warning") warnings.push({ code: p.code, message: p.message, fix: p.fix });
-
-    log(`${platform.os}/${platform.architecture}: writing layer (${files.length} entries)`);
-    // One media-type family per image: a Docker-format base keeps Docker types (podman and cri-o
-    // reject mixed manifests).
-    const docker = base?.family === "docker";
-    const layer = await stageLayer(
-      files.map((f) => f.input),
-      {
-        dir: stagingDir,
+  // Each base's read-back files (some in unnamed temp files) are released when the build ends, also on
+  // failure: a library caller packing many times must not keep descriptors (ENOSPC included).
+  const bases: BaseImage[] = [];
+  try {
+    for (const [i, file] of opts.binaries.entries()) {
+      const info = infos[i]!;
+      const platform: Platform = { architecture: info.arch!, os: "linux" };
+      if (info.variant && (info.arch === "arm" || info.arch === "arm64")) platform.variant = info.variant;
+      const base = baseSource ? await openBase(baseSource, platform) : null;
+      if (base) bases.push(base);
+      const { files, env, warnings } = await imageFiles(
+        file,
+        source(file),
+        path,
+        opts,
         mtime,
-        level: opts.gzipLevel ?? 6,
-        mediaType: docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip,
-        ...(opts.onProgress
-          ? {
-              onProgress: (done: number, total: number) =>
-                opts.onProgress!({ platform: `${platform.os}/${platform.architecture}`, done, total }),
-            }
-          : {}),
-      },
-    );
-    const goAnn = goAnnotations(info);
-    const labels = { ...bc.Labels, ...goAnn, ...opts.labels };
-    const ports = {
-      ...bc.ExposedPorts,
-      ...Object.fromEntries((opts.ports ?? []).map((p) => [p.includes("/") ? p : `${p}/tcp`, {}])),
-    };
-    const from = base
-      ? sourceImage(base.source, base.descriptor, { platform, manifest: base.manifest, config: base.config })
-      : emptyImage(platform);
-    let image = append(from, layer, {
-      created,
-      created_by: `zerodep pack ${basename(file)}`,
-      comment: "binary, /etc/passwd, /etc/group, /tmp and runtime files",
-    });
-    image = withConfig(image, (c) => ({
-      ...c,
-      architecture: platform.architecture,
-      os: "linux",
-      ...(platform.variant ? { variant: platform.variant } : {}),
-      created,
-      config: {
-        ...bc,
-        ...runtime,
-        Labels: Object.keys(labels).length ? labels : undefined,
-        ExposedPorts: Object.keys(ports).length ? ports : undefined,
-        StopSignal: opts.stopSignal ?? bc.StopSignal,
-      },
-    }));
-    // A base's manifest annotations described the base, not this image: only ours are set.
-    image = withAnnotations(image, { ...goAnn, ...opts.annotations }, { replace: true });
-    const manifest = await image.descriptor();
-    const cfg = (await image.manifest()).config;
-    built.push(image);
-    images.push({
-      platform,
-      manifest: { digest: manifest.digest, size: manifest.size },
-      config: { digest: cfg.digest, size: cfg.size },
-      layers: [
+        hostRoot,
+        base,
+      );
+
+      const bc = base?.config.config ?? {};
+      const runtime = {
+        User: opts.user ?? bc.User ?? "65532:65532",
+        Env: env,
+        Entrypoint: opts.entrypoint ?? [path],
+        // The base's Cmd belonged to its entrypoint, not ours (ko and crane drop it too).
+        Cmd: opts.cmd,
+        WorkingDir: opts.workdir ?? bc.WorkingDir ?? "/",
+      };
+      // Safety net: the image about to be written, judged by the same function as check IMAGE and
+      // analyze (user, entrypoint lookup, modes, the program against the very tree of this image).
+      const fs = new TreeRootFs(files, `the image (${platform.os}/${platform.architecture})`, base, source);
+      const verdict = await judgeEntrypoint(
+        fs,
         {
-          digest: layer.digest,
-          diffId: layer.diffId,
-          size: layer.size,
-          uncompressedSize: layer.uncompressedSize,
+          user: runtime.User,
+          entrypoint: runtime.Entrypoint,
+          cmd: runtime.Cmd ?? null,
+          env: runtime.Env,
+          workingDir: runtime.WorkingDir,
         },
-      ],
-      warnings,
-    });
+        { platform: formatPlatform(platform), name: file },
+      );
+      const errors = verdict.problems.filter((p) => p.severity === "error");
+      if (errors.length > 0 && !opts.force) {
+        const first = errors[0]!;
+        throw new ZerodepError(
+          "IMAGE_WILL_NOT_RUN",
+          `${file}: the image's entrypoint cannot run: ${first.code}: ${first.message}; fix: ${first.fix}${errors.length > 1 ? ` (+${errors.length - 1} more problems; zerodep check shows all)` : ""} — or --force`,
+        );
+      }
+      for (const p of verdict.problems)
+        if (p.severity === "warning") warnings.push({ code: p.code, message: p.message, fix: p.fix });
+
+      log(`${platform.os}/${platform.architecture}: writing layer (${files.length} entries)`);
+      // One media-type family per image: a Docker-format base keeps Docker types (podman and cri-o
+      // reject mixed manifests).
+      const docker = base?.family === "docker";
+      const layer = await stageLayer(
+        files.map((f) => f.input),
+        {
+          dir: stagingDir,
+          mtime,
+          level: opts.gzipLevel ?? 6,
+          mediaType: docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip,
+          ...(opts.onProgress
+            ? {
+                onProgress: (done: number, total: number) =>
+                  opts.onProgress!({ platform: `${platform.os}/${platform.architecture}`, done, total }),
+              }
+            : {}),
+        },
+      );
+      const goAnn = goAnnotations(info);
+      const labels = { ...bc.Labels, ...goAnn, ...opts.labels };
+      const ports = {
+        ...bc.ExposedPorts,
+        ...Object.fromEntries((opts.ports ?? []).map((p) => [p.includes("/") ? p : `${p}/tcp`, {}])),
+      };
+      const from = base
+        ? sourceImage(base.source, base.descriptor, {
+            platform,
+            manifest: base.manifest,
+            config: base.config,
+          })
+        : emptyImage(platform);
+      let image = append(from, layer, {
+        created,
+        created_by: `zerodep pack ${basename(file)}`,
+        comment: "binary, /etc/passwd, /etc/group, /tmp and runtime files",
+      });
+      image = withConfig(image, (c) => ({
+        ...c,
+        architecture: platform.architecture,
+        os: "linux",
+        ...(platform.variant ? { variant: platform.variant } : {}),
+        created,
+        config: {
+          ...bc,
+          ...runtime,
+          Labels: Object.keys(labels).length ? labels : undefined,
+          ExposedPorts: Object.keys(ports).length ? ports : undefined,
+          StopSignal: opts.stopSignal ?? bc.StopSignal,
+        },
+      }));
+      // A base's manifest annotations described the base, not this image: only ours are set.
+      image = withAnnotations(image, { ...goAnn, ...opts.annotations }, { replace: true });
+      const manifest = await image.descriptor();
+      const cfg = (await image.manifest()).config;
+      built.push(image);
+      images.push({
+        platform,
+        manifest: { digest: manifest.digest, size: manifest.size },
+        config: { digest: cfg.digest, size: cfg.size },
+        layers: [
+          {
+            digest: layer.digest,
+            diffId: layer.diffId,
+            size: layer.size,
+            uncompressedSize: layer.uncompressedSize,
+          },
+        ],
+        warnings,
+      });
+    }
+  } finally {
+    for (const b of bases) b.rootFs.close();
   }
   const image =
     built.length === 1

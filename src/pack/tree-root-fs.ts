@@ -17,8 +17,11 @@ export class TreeRootFs implements RootFs {
     inputs: { input: TarInput; hostPath?: string }[],
     description = "the image",
     private readonly base: BaseImage | null = null,
-    /** Host files already open (the binary): handed out as they are, so their parse is shared. */
-    private readonly opened: ReadonlyMap<string, ByteSource> = new Map(),
+    /**
+     * How host files are opened: the builder's cache, which hands every reader the same source (one
+     * parse of the binary) and closes them all when the build ends, whatever the readers do.
+     */
+    private readonly openHost: (path: string) => ByteSource = (p) => FileSource.open(p),
   ) {
     this.description = description;
     this.children.set("/", []);
@@ -74,7 +77,7 @@ export class TreeRootFs implements RootFs {
     if (!x && this.base?.rootFs.lstat(path)?.kind === "file") return this.base.rootFs.open(path);
     if (x?.input.entry.type !== "file")
       throw new IoError("ENOENT", `${this.description}:${path}: no such file`);
-    if (x.hostPath) return this.opened.get(x.hostPath) ?? FileSource.open(x.hostPath);
+    if (x.hostPath) return this.openHost(x.hostPath);
     if (x.input.body instanceof Uint8Array)
       return new BufferSource(x.input.body, `${this.description}:${path}`);
     throw new IoError("EIO", `${this.description}:${path}: content not available for reading`);

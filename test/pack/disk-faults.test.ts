@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { pack } from "../../src/pack/pack.js";
 import { zerodep } from "../helpers/cli.js";
 import { fixture, needs, run } from "../helpers/env.js";
 
@@ -85,6 +86,23 @@ describe("disk faults: ENOSPC and EROFS end in one line, exit 3, the old image i
       run("skopeo", ["inspect", "--raw", `oci:${out}:v1`], { allowFail: true }).status === 0,
       false,
     );
+  });
+
+  test("ENOSPC under pack --base in the library: every file handle is released (no descriptor left open)", async () => {
+    const fds = () => readdirSync("/proc/self/fd").length;
+    const before = fds();
+    for (let i = 0; i < 3; i++)
+      await assert.rejects(
+        pack({
+          binaries: [fixture("go-x509")],
+          base: `oci:${ro}/layout:old`,
+          path: "/app/second",
+          caCerts: "/etc/ssl/certs/ca-certificates.crt",
+          out: `oci:${full}/based-${i}:v1`,
+        }),
+        /ENOSPC|no space/i,
+      );
+    assert.equal(fds(), before, "descriptors open after three failed runs");
   });
 
   test("EROFS: pack and copy into a read-only file system", () => {

@@ -123,21 +123,7 @@ export class DiveModel {
       { node: this.layer, name: "", names: sortedNames(this.layer), i: 0, down: false },
     ];
     const pathOf = (): string[] => frames.slice(1).map((f) => f.name);
-    while (frames.length > 0) {
-      const f = frames[frames.length - 1]!;
-      if (f.i >= f.names.length) {
-        frames.pop();
-        continue;
-      }
-      const name = f.names[f.i]!;
-      const child = f.node.children.get(name)!;
-      if (!f.down) {
-        f.down = true;
-        frames.push({ node: child, name, names: sortedNames(child), i: 0, down: false });
-        continue;
-      }
-      f.down = false;
-      f.i++;
+    for (const [name, child] of postOrder(frames)) {
       if (child.children.size > 0) continue;
       const path = pathOf();
       let size = child.info?.size ?? 0;
@@ -234,6 +220,31 @@ interface Frame {
   down: boolean;
 }
 
+/**
+ * Steps an iterative post-order walk in Go's name order over `frames` (seeded with the root's frame):
+ * yields each child after its whole subtree, with the frame stack as it is then (the child's parent
+ * on top). Iterative because a hostile layer can nest paths thousands deep.
+ */
+function* postOrder(frames: Frame[]): Generator<[string, DiveNode]> {
+  while (frames.length > 0) {
+    const f = frames[frames.length - 1]!;
+    if (f.i >= f.names.length) {
+      frames.pop();
+      continue;
+    }
+    const name = f.names[f.i]!;
+    const child = f.node.children.get(name)!;
+    if (!f.down) {
+      f.down = true;
+      frames.push({ node: child, name, names: sortedNames(child), i: 0, down: false });
+      continue;
+    }
+    f.down = false;
+    f.i++;
+    yield [name, child];
+  }
+}
+
 function cloneTree(n: DiveNode): DiveNode {
   const out: DiveNode = { info: n.info, children: NO_CHILDREN };
   const todo: [DiveNode, DiveNode][] = [[n, out]];
@@ -269,21 +280,7 @@ function stack(into: DiveNode, upper: DiveNode): void {
     }
     return frames[k]!.into!;
   };
-  while (frames.length > 0) {
-    const f = frames[frames.length - 1]!;
-    if (f.i >= f.names.length) {
-      frames.pop();
-      continue;
-    }
-    const name = f.names[f.i]!;
-    const child = f.node.children.get(name)!;
-    if (!f.down) {
-      f.down = true;
-      frames.push({ node: child, name, names: sortedNames(child), i: 0, down: false });
-      continue;
-    }
-    f.down = false;
-    f.i++;
+  for (const [name, child] of postOrder(frames)) {
     const top = frames.length - 1;
     if (name.startsWith(WH)) {
       // The parent directory as it is in `into` now, without creating it.

@@ -42,8 +42,8 @@ export interface CopyResult {
   bytesTransferred: number;
 }
 
-/** Exact bytes of a small JSON blob (digests are over bytes: never re-serialise). */
-async function readBytes(src: ImageSource, d: Descriptor): Promise<Uint8Array> {
+/** Exact bytes of a small JSON blob (digests are over bytes: never re-serialise), size-capped. */
+export async function readBytes(src: ImageSource, d: Descriptor): Promise<Uint8Array> {
   if (d.size > MAX_JSON_BYTES)
     throw new ParseError(
       "BLOB_TOO_LARGE",

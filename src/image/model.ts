@@ -5,9 +5,10 @@ import { checkManifestCounts } from "../oci/limits.js";
 import { familyOf, type MediaFamily, MediaType } from "../oci/media-types.js";
 import type { Descriptor, ImageConfig, Index, Manifest, Platform } from "../oci/types.js";
 import { validateImageJson } from "../oci/validate.js";
+import { readBytes } from "./copy.js";
 import { isIndexMediaType, resolveImages } from "./select.js";
 import type { BlobOrigin } from "./sink.js";
-import { type ImageSource, MAX_JSON_BYTES } from "./source.js";
+import type { ImageSource } from "./source.js";
 
 /*
  * The image object model (go-containerregistry's v1.Image / v1.ImageIndex / v1.Layer, reduced to what
@@ -85,17 +86,6 @@ function parseJson<T>(bytes: Uint8Array, what: string, mediaType?: string): T {
   return mediaType ? validateImageJson<T>(v, mediaType, what) : (v as T);
 }
 
-async function readAll(src: ImageSource, d: Descriptor): Promise<Uint8Array> {
-  if (d.size > MAX_JSON_BYTES)
-    throw new ParseError(
-      "BLOB_TOO_LARGE",
-      `${src.name}: ${d.digest} is ${d.size} bytes, over the JSON limit`,
-    );
-  const parts: Uint8Array[] = [];
-  for await (const c of src.blob(d)) parts.push(c);
-  return Buffer.concat(parts);
-}
-
 /**
  * The image or index a source's reference names, read lazily (exact bytes kept, so digests survive).
  * With `platform`, the one image for that platform (ZerodepError PLATFORM_NOT_FOUND otherwise).
@@ -123,13 +113,13 @@ export function sourceImage(
   desc: Descriptor,
   known: { platform?: Platform; manifest?: Manifest; config?: ImageConfig } = {},
 ): Image {
-  const rawManifest = once(() => readAll(src, desc));
+  const rawManifest = once(() => readBytes(src, desc));
   const manifest = known.manifest
     ? async () => known.manifest!
     : once(async () =>
         parseJson<Manifest>(await rawManifest(), `${src.name}: manifest ${desc.digest}`, desc.mediaType),
       );
-  const rawConfig = once(async () => readAll(src, (await manifest()).config));
+  const rawConfig = once(async () => readBytes(src, (await manifest()).config));
   const config = known.config
     ? async () => known.config!
     : once(async () =>
@@ -176,7 +166,7 @@ export function sourceImage(
 }
 
 function sourceIndex(src: ImageSource, desc: Descriptor): ImageIndex {
-  const rawManifest = once(() => readAll(src, desc));
+  const rawManifest = once(() => readBytes(src, desc));
   const manifest = once(async () =>
     parseJson<Index>(await rawManifest(), `${src.name}: index ${desc.digest}`),
   );

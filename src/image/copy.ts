@@ -119,8 +119,10 @@ export async function copyImage(
       // Each blob's own origin (an edited image mixes a registry base's layers with new ones), else the
       // source's, else the caller's.
       const origin = (await src.originOf?.(d)) ?? src.origin ?? opts.origin;
+      const file = await src.fileOf?.(d);
       const action = await sink.putBlob(d, () => src.blob(d), {
         ...(origin ? { origin } : {}),
+        ...(file ? { file } : {}),
         ...(src.unverifiedBlob ? { openUnverified: () => src.unverifiedBlob!(d) } : {}),
         onProgress: (n) => {
           sent = n;

@@ -26,8 +26,17 @@ export class LayoutImageSink implements ImageSink {
   async putBlob(
     desc: Descriptor,
     open: () => AsyncIterable<Uint8Array>,
-    opts: { onProgress?: (n: number) => void; openUnverified?: () => AsyncIterable<Uint8Array> },
+    opts: {
+      onProgress?: (n: number) => void;
+      openUnverified?: () => AsyncIterable<Uint8Array>;
+      file?: string;
+    },
   ): Promise<BlobAction> {
+    if (opts.file) {
+      await this.writer.putFile(opts.file, desc.digest, desc.size);
+      opts.onProgress?.(desc.size);
+      return "written";
+    }
     let n = 0;
     // The layout writer hashes what it writes and refuses a digest mismatch itself: take the bytes
     // unhashed when the source offers them, so each byte is hashed once.

@@ -30,6 +30,8 @@ export interface Layer {
   compressed(): AsyncIterable<Uint8Array>;
   /** Where a registry sink on the same registry may mount this blob from instead of uploading it. */
   readonly origin?: BlobOrigin;
+  /** A local file holding exactly the compressed bytes (a staged layer): sinks may link it. */
+  readonly file?: string;
   /** The descriptor a base image's manifest gave this layer, kept as it was (annotations, urls …). */
   readonly descriptor?: Descriptor;
 }
@@ -414,6 +416,9 @@ export function imageSource(
     },
     async originOf(d: Descriptor) {
       return (await table()).get(d.digest)?.layer?.origin;
+    },
+    async fileOf(d: Descriptor) {
+      return (await table()).get(d.digest)?.layer?.file;
     },
     async close() {},
   };

@@ -28,6 +28,8 @@ export interface ImageSink {
       onProgress?: (sent: number) => void;
       /** The same bytes without the source's digest check, for sinks that check it themselves. */
       openUnverified?: () => AsyncIterable<Uint8Array>;
+      /** The bytes are this local file, written and hashed by their producer: a layout may link it. */
+      file?: string;
     },
   ): Promise<BlobAction>;
   /** A manifest or index, exact bytes; `top` for the one the destination reference names. */

@@ -27,6 +27,8 @@ export interface ImageSource {
   readonly origin?: BlobOrigin;
   /** Where one blob lives, for sources that gather blobs from several places (an edited image). */
   originOf?(desc: Descriptor): Promise<BlobOrigin | undefined>;
+  /** A blob that is a local file already (a staged layer), so a sink on the same file system can link it. */
+  fileOf?(desc: Descriptor): Promise<string | undefined>;
   /** Releases file handles or connections. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -55,7 +55,8 @@ export async function stageLayer(inputs: TarInput[], opts: StageLayerOptions): P
   const done = pipeline(Readable.from(counted()), gz);
   done.catch(() => {}); // an error also ends `gz`; awaited below either way
   const file = join(opts.dir, `layer-${process.pid}-${seq++}.tar.gz`);
-  const fh = await open(file, "wx", 0o600);
+  // 0644 like every blob: a layout may hard-link this very file (the staging directory is 0700).
+  const fh = await open(file, "wx", 0o644);
   try {
     await writeChunks(fh, gz as AsyncIterable<Uint8Array>, (c) => packed.update(c));
   } catch (e) {

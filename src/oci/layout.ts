@@ -1,5 +1,6 @@
+import { createReadStream } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, copyFile, link, lstat, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { clip, IoError, ParseError, ZerodepError } from "../errors.js";
 import { removeOnInterrupt, stagingPath, sweepStale } from "../io/cleanup.js";
@@ -261,6 +262,45 @@ export class LayoutWriter {
       await rm(incoming, { force: true });
       throw e;
     }
+  }
+
+  /**
+   * A blob that is already a file, written and hashed by the caller (pack's staged layer): hard-linked
+   * into the staging area when it is on the same file system — no copy, no second hash — and fsynced
+   * like a streamed blob; otherwise streamed and verified by putBlob.
+   */
+  async putFile(file: string, digest: Digest, size: number): Promise<{ digest: Digest; size: number }> {
+    this.#assertOpen();
+    const hex = digest.slice("sha256:".length);
+    if (this.#newBlobs.has(hex) || (await this.#existingBlobIntact(digest, size))) return { digest, size };
+    if ((await stat(file)).size !== size)
+      throw new ParseError("DIGEST_MISMATCH", `${file}: not the ${size} bytes of blob ${digest}`);
+    const dest = join(this.#tmp, "blobs", "sha256", hex);
+    try {
+      await link(file, dest);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (
+        code === "EXDEV" ||
+        code === "EPERM" ||
+        code === "EMLINK" ||
+        code === "ENOTSUP" ||
+        code === "EEXIST"
+      )
+        return this.putBlob(
+          createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>,
+          digest,
+        );
+      throw naming(e, this.dir, "linking a blob");
+    }
+    const fh = await open(dest, "r");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    this.#newBlobs.set(hex, size);
+    return { digest, size };
   }
 
   /**

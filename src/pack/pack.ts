@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { basename, dirname, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import type { CopyEvent } from "../image/copy.js";
 import { imageSource } from "../image/model.js";
@@ -195,8 +196,14 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
       const sink = await openSink(d.ref, { session, name: d.name, archive: { mtime, defaultTag: "latest" } });
       sinks.push({ sink, ref: d.ref, name: d.name, used: false });
     }
-    // The layer is staged here; a run killed with SIGKILL leaves its directory, swept by the next pack.
-    ({ path: staging, release } = await makeStagingDir(opts.tmpDir ?? tmpdir(), "zerodep-pack-"));
+    // The layer is staged beside the first file destination, so that its layout links the staged
+    // file instead of copying and hashing it again (same file system); only pushes stage in TMPDIR.
+    // A run killed with SIGKILL leaves its directory; the next pack there sweeps it.
+    const first = outs[0]?.ref;
+    const near = first ? resolve(first.transport === "oci" ? first.dir : first.file) : undefined;
+    ({ path: staging, release } = near
+      ? await makeStagingDir(dirname(near), `.${basename(near)}.zerodep-pack-`)
+      : await makeStagingDir(opts.tmpDir ?? tmpdir(), "zerodep-pack-"));
     if (base) baseSource = await openSource(base.ref, { session, name: base.name });
     const built = await buildPackImage(opts, staging, baseSource);
     const top = await built.image.descriptor();

@@ -1,8 +1,7 @@
 import { ParseError, ZerodepError } from "../errors.js";
 import type { Digest } from "../oci/digest.js";
-import { checkManifestCounts } from "../oci/limits.js";
 import type { Descriptor, Index, Manifest, Platform } from "../oci/types.js";
-import { validateImageJson } from "../oci/validate.js";
+import { parseImageJson } from "../oci/verify.js";
 import { isIndexMediaType, isManifestMediaType, resolveImage } from "./select.js";
 import type { BlobAction, BlobOrigin, ImageSink } from "./sink.js";
 import { type ImageSource, MAX_JSON_BYTES } from "./source.js";
@@ -55,21 +54,9 @@ export async function readBytes(src: ImageSource, d: Descriptor): Promise<Uint8A
 }
 
 function parse<T>(src: ImageSource, d: Descriptor, bytes: Uint8Array): T {
-  let doc: T;
-  try {
-    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as T;
-  } catch (e) {
-    throw new ParseError(
-      "JSON_INVALID",
-      `${src.name}: ${d.digest} (${d.mediaType}) is not valid JSON`,
-      undefined,
-      { cause: e },
-    );
-  }
-  // The same caps and schema check as every other reader (a registry source's bytes come here first):
-  // a 100 000-layer manifest or a null layer entry is refused before a blob is copied.
-  checkManifestCounts(doc, `${src.name}: ${d.digest}`);
-  return validateImageJson<T>(doc, d.mediaType, `${src.name}: blob ${d.digest}`);
+  // The same parse as every other reader (caps, schema): a 100 000-layer manifest or a null layer
+  // entry is refused before a blob is copied.
+  return parseImageJson<T>(bytes, d, src.name);
 }
 
 /** Runs `fn` over `items` with at most `limit` at once; waits for all to settle, then throws the first error. */

@@ -1,10 +1,9 @@
 import { ParseError, ZerodepError } from "../errors.js";
 import { buildConfig, buildIndex, buildManifest } from "../oci/build.js";
 import { type Digest, sha256 } from "../oci/digest.js";
-import { checkManifestCounts } from "../oci/limits.js";
 import { familyOf, type MediaFamily, MediaType } from "../oci/media-types.js";
 import type { Descriptor, ImageConfig, Index, Manifest, Platform } from "../oci/types.js";
-import { validateImageJson } from "../oci/validate.js";
+import { parseImageJson } from "../oci/verify.js";
 import { readBytes } from "./copy.js";
 import { isIndexMediaType, resolveImages } from "./select.js";
 import type { BlobOrigin } from "./sink.js";
@@ -76,18 +75,6 @@ function describe(mediaType: string, bytes: Uint8Array): Descriptor {
   return { mediaType, digest: sha256(bytes), size: bytes.byteLength };
 }
 
-/** Parses a document and checks it once, here at the edge: caps, then the schema of its media type. */
-function parseJson<T>(bytes: Uint8Array, what: string, mediaType?: string): T {
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (e) {
-    throw new ParseError("JSON_INVALID", `${what} is not valid JSON`, undefined, { cause: e });
-  }
-  checkManifestCounts(v, what);
-  return mediaType ? validateImageJson<T>(v, mediaType, what) : (v as T);
-}
-
 /**
  * The image or index a source's reference names, read lazily (exact bytes kept, so digests survive).
  * With `platform`, the one image for that platform (ZerodepError PLATFORM_NOT_FOUND otherwise).
@@ -118,19 +105,11 @@ export function sourceImage(
   const rawManifest = once(() => readBytes(src, desc));
   const manifest = known.manifest
     ? async () => known.manifest!
-    : once(async () =>
-        parseJson<Manifest>(await rawManifest(), `${src.name}: manifest ${desc.digest}`, desc.mediaType),
-      );
+    : once(async () => parseImageJson<Manifest>(await rawManifest(), desc, src.name));
   const rawConfig = once(async () => readBytes(src, (await manifest()).config));
   const config = known.config
     ? async () => known.config!
-    : once(async () =>
-        parseJson<ImageConfig>(
-          await rawConfig(),
-          `${src.name}: config of ${desc.digest}`,
-          (await manifest()).config.mediaType,
-        ),
-      );
+    : once(async () => parseImageJson<ImageConfig>(await rawConfig(), (await manifest()).config, src.name));
   return {
     kind: "image",
     mediaType: desc.mediaType,
@@ -169,9 +148,7 @@ export function sourceImage(
 
 function sourceIndex(src: ImageSource, desc: Descriptor): ImageIndex {
   const rawManifest = once(() => readBytes(src, desc));
-  const manifest = once(async () =>
-    parseJson<Index>(await rawManifest(), `${src.name}: index ${desc.digest}`),
-  );
+  const manifest = once(async () => parseImageJson<Index>(await rawManifest(), desc, src.name));
   return {
     kind: "index",
     mediaType: desc.mediaType,
@@ -412,7 +389,7 @@ export function imageSource(
     async readJson<T>(d: Descriptor) {
       const b = await find(d);
       if (!b.bytes) throw new ParseError("JSON_INVALID", `${name}: ${d.digest} is a layer, not JSON`);
-      return parseJson<T>(b.bytes, `${name}: ${d.digest}`);
+      return parseImageJson<T>(b.bytes, d, name);
     },
     async originOf(d: Descriptor) {
       return (await table()).get(d.digest)?.layer?.origin;

@@ -30,14 +30,3 @@ export function checkManifestCounts(doc: unknown, where: string): void {
       `${where}: the index lists ${manifests.length} manifests, more than the ${MAX_INDEX_MANIFESTS} allowed`,
     );
 }
-
-/** The same check over a document's bytes; bytes that are not JSON pass (the parser that needs them reports that). */
-export function checkManifestBytes(bytes: Uint8Array, where: string): void {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
-  } catch {
-    return;
-  }
-  checkManifestCounts(doc, where);
-}

@@ -1,7 +1,6 @@
 import { ParseError } from "../errors.js";
 import { DigestingStream } from "./digest.js";
 import { checkManifestCounts } from "./limits.js";
-import { MediaType } from "./media-types.js";
 import type { Descriptor } from "./types.js";
 import { validateImageJson } from "./validate.js";
 
@@ -57,9 +56,23 @@ export async function readJsonBlob<T>(
   }
   const parts: Uint8Array[] = [];
   for await (const c of chunks) parts.push(c);
+  return parseImageJson<T>(Buffer.concat(parts), desc, where);
+}
+
+/**
+ * The one parse of an image document (index, manifest, config) from its exact bytes: UTF-8 JSON
+ * (JSON_INVALID), the layer/manifest caps (limits.ts), then the schema of its media type
+ * (validate.ts). Every reader goes through here — readJsonBlob, the copy engine, the image model —
+ * so nothing after it sees a malformed document, and no reader checks one twice.
+ */
+export function parseImageJson<T>(
+  bytes: Uint8Array,
+  desc: Pick<Descriptor, "digest" | "mediaType">,
+  where?: string,
+): T {
   let v: unknown;
   try {
-    v = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(parts)));
+    v = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (e) {
     throw new ParseError(
       "JSON_INVALID",
@@ -69,44 +82,7 @@ export async function readJsonBlob<T>(
     );
   }
   checkManifestCounts(v, `${at(where)}blob ${desc.digest}`);
-  // The schema check at the edge: nothing after this sees a field of the wrong JSON type.
   return validateImageJson<T>(v, desc.mediaType, `${at(where)}blob ${desc.digest}`);
-}
-
-const DOCUMENT_TYPES: ReadonlySet<string> = new Set([
-  MediaType.ociIndex,
-  MediaType.dockerManifestList,
-  MediaType.ociManifest,
-  MediaType.dockerManifest,
-]);
-
-/**
- * A blob stream as a source hands it out: for an index or a manifest the bytes are collected (they are
- * small: MAX_JSON_BYTES) and checked against the schema before the first byte is passed on, so that a
- * consumer that parses them itself (the copy engine keeps exact bytes) never sees a malformed one.
- * Any other blob passes through untouched.
- */
-export async function* checkedBlob(
-  chunks: AsyncIterable<Uint8Array>,
-  desc: Descriptor,
-  where?: string,
-): AsyncGenerator<Uint8Array> {
-  if (!DOCUMENT_TYPES.has(desc.mediaType)) {
-    yield* chunks;
-    return;
-  }
-  const parts: Uint8Array[] = [];
-  await readJsonBlob(
-    (async function* () {
-      for await (const c of chunks) {
-        parts.push(c);
-        yield c;
-      }
-    })(),
-    desc,
-    where,
-  );
-  yield* parts;
 }
 
 function at(where: string | undefined): string {

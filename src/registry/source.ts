@@ -2,9 +2,8 @@ import { ParseError } from "../errors.js";
 import { isIndexMediaType, isManifestMediaType } from "../image/select.js";
 import type { ImageSource } from "../image/source.js";
 import { formatReference, type ImageReference, manifestRef } from "../oci/distribution-reference.js";
-import { checkManifestBytes } from "../oci/limits.js";
 import type { Descriptor } from "../oci/types.js";
-import { MAX_JSON_BYTES, readJsonBlob, verifyBlob } from "../oci/verify.js";
+import { readJsonBlob, verifyBlob } from "../oci/verify.js";
 import { getBlob, getManifest } from "./api.js";
 import type { RegistryClient } from "./client.js";
 import { isTransientNetworkError, RegistryError } from "./errors.js";
@@ -50,7 +49,6 @@ export class RegistryImageSource implements ImageSource {
   async resolve(): Promise<Descriptor> {
     if (this.#top) return this.#top;
     const m = await getManifest(this.client, this.reference.repository, manifestRef(this.reference));
-    checkManifestBytes(m.bytes, this.name);
     this.#manifests.set(m.digest, m.bytes);
     this.#top = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.byteLength };
     return this.#top;
@@ -59,20 +57,13 @@ export class RegistryImageSource implements ImageSource {
   blob(desc: Descriptor): AsyncIterable<Uint8Array> {
     const cached = this.#manifests.get(desc.digest);
     if (cached) return verifyBlob([cached], desc, this.name);
-    if (isManifestMediaType(desc.mediaType) || isIndexMediaType(desc.mediaType))
-      return capped(
-        verifyBlob(this.#download(desc, "manifests"), desc, this.name),
-        `${this.name}@${desc.digest}`,
-      );
-    return verifyBlob(this.#download(desc, "blobs"), desc, this.name);
+    return verifyBlob(this.#download(desc, kindOf(desc)), desc, this.name);
   }
 
   unverifiedBlob(desc: Descriptor): AsyncIterable<Uint8Array> {
     const cached = this.#manifests.get(desc.digest);
     if (cached) return [cached] as unknown as AsyncIterable<Uint8Array>;
-    if (isManifestMediaType(desc.mediaType) || isIndexMediaType(desc.mediaType))
-      return capped(this.#download(desc, "manifests"), `${this.name}@${desc.digest}`);
-    return this.#download(desc, "blobs");
+    return this.#download(desc, kindOf(desc));
   }
 
   async readJson<T>(desc: Descriptor): Promise<T> {
@@ -152,17 +143,10 @@ export class RegistryImageSource implements ImageSource {
   }
 }
 
-/** A child manifest or index, held whole (it is small) and refused when it lists too many entries. */
-async function* capped(chunks: AsyncIterable<Uint8Array>, where: string): AsyncGenerator<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const c of chunks) {
-    n += c.byteLength;
-    if (n > MAX_JSON_BYTES)
-      throw new ParseError("BLOB_TOO_LARGE", `${where}: over the ${MAX_JSON_BYTES}-byte limit for JSON`);
-    parts.push(c);
-  }
-  const bytes = Buffer.concat(parts);
-  checkManifestBytes(bytes, where);
-  yield bytes;
+/**
+ * Manifests and indexes come from /manifests/, everything else from /blobs/. Their size is bounded by
+ * the descriptor (verifyBlob) and their content checked where they are parsed (parseImageJson).
+ */
+function kindOf(desc: Descriptor): "manifests" | "blobs" {
+  return isManifestMediaType(desc.mediaType) || isIndexMediaType(desc.mediaType) ? "manifests" : "blobs";
 }

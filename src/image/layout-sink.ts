@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ParseError } from "../errors.js";
-import { makeStagingDir, removeOnInterrupt } from "../io/cleanup.js";
+import { makeStagingDir } from "../io/cleanup.js";
 import { writeDockerArchive, writeOciArchive } from "../oci/archive.js";
 import { LayoutWriter } from "../oci/layout.js";
 import type { Descriptor } from "../oci/types.js";
@@ -85,16 +85,16 @@ export interface ArchiveSinkOptions {
  */
 export class ArchiveImageSink implements ImageSink {
   readonly name: string;
-  private readonly release: () => void;
   private constructor(
     private readonly inner: LayoutImageSink,
     private readonly tmp: string,
+    /** Unregisters `tmp` from the interrupt cleanup (makeStagingDir registered it). */
+    private readonly release: () => void,
     private readonly ref: OciArchiveRef | DockerArchiveRef,
     name: string,
     private readonly opts: ArchiveSinkOptions,
   ) {
     this.name = name;
-    this.release = removeOnInterrupt(tmp);
   }
 
   static async open(
@@ -104,10 +104,15 @@ export class ArchiveImageSink implements ImageSink {
   ): Promise<ArchiveImageSink> {
     const file = resolve(ref.file);
     const { path: tmp, release } = await makeStagingDir(dirname(file), `.${basename(file)}.zerodep-tmp-`);
-    release(); // registered again, for its whole life, by the sink itself
     const tag = (ref.transport === "oci-archive" ? ref.tag : undefined) ?? opts.defaultTag;
-    const inner = await LayoutImageSink.open(join(tmp, "layout"), tag);
-    return new ArchiveImageSink(inner, tmp, ref, name, opts);
+    try {
+      const inner = await LayoutImageSink.open(join(tmp, "layout"), tag);
+      return new ArchiveImageSink(inner, tmp, release, ref, name, opts);
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true });
+      release();
+      throw e;
+    }
   }
 
   putBlob(...args: Parameters<ImageSink["putBlob"]>): Promise<BlobAction> {

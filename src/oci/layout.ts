@@ -3,7 +3,7 @@ import type { FileHandle } from "node:fs/promises";
 import { chmod, copyFile, link, lstat, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { clip, IoError, ParseError, ZerodepError } from "../errors.js";
-import { removeOnInterrupt, stagingPath, sweepStale } from "../io/cleanup.js";
+import { makeStagingDir } from "../io/cleanup.js";
 import { openRegularFile } from "../io/reader.js";
 import { errnoOf, naming, syncDir, writeAll, writeChunks } from "../io/write.js";
 import { buildIndex } from "./build.js";
@@ -190,11 +190,11 @@ export class LayoutWriter {
   /** Unregisters the staging directory from the interrupt cleanup (src/io/cleanup.ts). */
   readonly #release: () => void;
 
-  private constructor(dir: string, tmp: string, existing: boolean) {
+  private constructor(dir: string, tmp: string, existing: boolean, release: () => void) {
     this.dir = dir;
     this.#tmp = tmp;
     this.#existing = existing;
-    this.#release = removeOnInterrupt(tmp);
+    this.#release = release;
   }
 
   /** Validates an existing layout (oci-layout version 1.0.0, index.json parse) or prepares a new one; ParseError on a corrupt existing layout. */
@@ -207,11 +207,9 @@ export class LayoutWriter {
     }
     const parent = dirname(abs);
     await mkdir(parent, { recursive: true });
-    await sweepStale(parent, `.${basename(abs)}${TMP_INFIX}`);
-    const tmp = stagingPath(parent, `.${basename(abs)}${TMP_INFIX}`);
-    await mkdir(tmp, { mode: 0o700 });
+    const { path: tmp, release } = await makeStagingDir(parent, `.${basename(abs)}${TMP_INFIX}`);
     await mkdir(join(tmp, "blobs", "sha256"), { recursive: true });
-    return new LayoutWriter(abs, tmp, existing);
+    return new LayoutWriter(abs, tmp, existing, release);
   }
 
   #assertOpen(): void {

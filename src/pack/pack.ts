@@ -210,13 +210,13 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     const destinations: PackDestination[] = [];
     // Blobs already pushed to a repository: a later destination on the same registry mounts them.
     const pushedTo = new Map<string, BlobOrigin>();
+    const inner = imageSource(built.image, outs[0]?.name ?? "pack", { platform: built.platform });
+    const source: ImageSource = {
+      ...inner,
+      originOf: async (d) => pushedTo.get(d.digest) ?? (await inner.originOf?.(d)),
+    };
     for (const s of sinks) {
       s.used = true; // copyFrom commits or aborts it
-      const inner = imageSource(built.image, outs[0]?.name ?? "pack", { platform: built.platform });
-      const source: ImageSource = {
-        ...inner,
-        originOf: async (d) => pushedTo.get(d.digest) ?? (await inner.originOf?.(d)),
-      };
       const report = await copyFrom(source, s.sink, source.name, {
         concurrency: opts.registry?.concurrency ?? 4,
         ...(s.ref.transport === "registry" && opts.onUpload ? { onEvent: opts.onUpload } : {}),

@@ -19,6 +19,7 @@ const FLOORS: string[][] = [
   ["registry"], // the distribution protocol
   ["transfer"], // one opener over every medium; push, pull, copy
   ["pack", "analyze", "report"], // building and judging images
+  ["build"], // from source: toolchains, then pack
   ["cli"], // the command line
 ];
 const EXEMPT = new Set(["index.ts"]); // the library's front door re-exports every floor

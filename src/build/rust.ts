@@ -375,7 +375,7 @@ function selectBins(dir: string, meta: CargoMetadata, targets: string[]): CargoB
  * cargo's stderr cut to its errors, one line: each `error…:` headline with the place its `-->` line
  * names (warnings and source excerpts dropped), then shortened like every compiler's output.
  */
-export function compilerErrors(stderr: string): string {
+function compilerErrors(stderr: string): string {
   const lines = stderr.split("\n");
   const out: string[] = [];
   for (let i = 0; i < lines.length; i++) {

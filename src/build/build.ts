@@ -21,6 +21,7 @@ import { openSource } from "../transfer/open.js";
 import type { BuildCode } from "./codes.js";
 import { gitInfo } from "./git.js";
 import { buildGo, hostArch, isGoProject, listGoMains } from "./go.js";
+import { buildRust } from "./rust.js";
 import { renderTemplate, type TemplateData } from "./template.js";
 import type { BuildOptions, BuildResult, BuiltBinary, BuiltImage } from "./types.js";
 
@@ -198,10 +199,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
           }),
       });
     } else {
-      throw new ZerodepError(
-        "TOOLCHAIN_MISSING" satisfies BuildCode,
-        `${dir}: Rust builds are not wired yet`,
-      );
+      binaries = await buildRust({ dir, targets: opts.targets ?? [], platforms, opts });
     }
 
     // Programs in the order built (the first target first): one image with all, or one each (split).

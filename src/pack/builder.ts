@@ -214,15 +214,15 @@ async function build(
       const docker = base?.family === "docker";
       // One layer, or (layers: "split") one per kind of content, least likely to change first: a new
       // build of the same program then changes only the last layer (the registry has the others).
-      const parts: { files: TreeFile[]; comment: string }[] =
+      const parts: { files: TreeFile[]; comment: string; mtime: number }[] =
         opts.layers === "split"
           ? [
-              { files: groups.runtime, comment: "/etc/passwd, /etc/group, /tmp and runtime files" },
-              { files: groups.libs, comment: "the loader and the libraries the programs need" },
-              { files: groups.add, comment: "added files" },
-              { files: groups.app, comment: "the programs" },
+              { files: groups.runtime, comment: "/etc/passwd, /etc/group, /tmp and runtime files", mtime: 0 },
+              { files: groups.libs, comment: "the loader and the libraries the programs need", mtime: 0 },
+              { files: groups.add, comment: "added files", mtime },
+              { files: groups.app, comment: "the programs", mtime },
             ].filter((p) => p.files.length > 0)
-          : [{ files, comment: "binary, /etc/passwd, /etc/group, /tmp and runtime files" }];
+          : [{ files, comment: "binary, /etc/passwd, /etc/group, /tmp and runtime files", mtime }];
       const layers: StagedLayer[] = [];
       for (const [k, part] of parts.entries()) {
         log(
@@ -233,7 +233,7 @@ async function build(
             part.files.map((f) => f.input),
             {
               dir: stagingDir,
-              mtime,
+              mtime: part.mtime,
               level: opts.gzipLevel ?? 6,
               mediaType: docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip,
               ...(opts.onProgress
@@ -320,25 +320,29 @@ async function imageFiles(
   base: BaseImage | null,
 ) {
   const warnings: PackedImage["warnings"] = [];
+  // Split layers: the runtime files and libraries do not depend on the commit, so their times are
+  // fixed (0) and their layer stays the same from build to build; the programs and added files carry
+  // the build's time.
+  const rt = opts.layers === "split" ? 0 : mtime;
   const app: TreeFile[] = [hostFile(file, path.slice(1), 0o755, mtime)];
   for (const e of extras) app.push(hostFile(e.file, e.path.slice(1), 0o755, mtime));
   const files: TreeFile[] = [];
   // A base keeps its own users and /tmp; scratch gets distroless's.
   if (!base?.rootFs.lstat("/etc/passwd")) {
     files.push(
-      bytesFile("etc/passwd", PASSWD, 0o644, mtime),
-      bytesFile("etc/group", GROUP, 0o644, mtime),
-      dirEntry("home/nonroot", 0o755, mtime, 65532, 65532),
+      bytesFile("etc/passwd", PASSWD, 0o644, rt),
+      bytesFile("etc/group", GROUP, 0o644, rt),
+      dirEntry("home/nonroot", 0o755, rt, 65532, 65532),
     );
   }
-  if (!base?.rootFs.lstat("/tmp")) files.push(dirEntry("tmp", 0o1777, mtime));
+  if (!base?.rootFs.lstat("/tmp")) files.push(dirEntry("tmp", 0o1777, rt));
   const env = [...(base?.config.config.Env ?? [])];
   if (!env.some((e) => e.startsWith("PATH="))) env.unshift(DEFAULT_PATH_ENV);
   const libs: TreeFile[] = [];
   if (opts.bundleLibs) {
     const placed = new Set<string>();
     for (const p of [{ file, path, src: binary }, ...extras])
-      for (const l of await bundledLibraries(p.file, p.src, p.path, opts.libsRoot ?? "/", mtime))
+      for (const l of await bundledLibraries(p.file, p.src, p.path, opts.libsRoot ?? "/", rt))
         if (!placed.has(l.input.entry.path)) {
           placed.add(l.input.entry.path);
           libs.push(l);
@@ -356,7 +360,7 @@ async function imageFiles(
         `${bundle}: no CA bundle to pack (install ca-certificates, or pass --ca-certs FILE, or --ca-certs none)`,
       );
     }
-    files.push(hostFile(bundle, CA_IN_IMAGE, 0o644, mtime));
+    files.push(hostFile(bundle, CA_IN_IMAGE, 0o644, rt));
     env.push(`SSL_CERT_FILE=/${CA_IN_IMAGE}`);
   }
   const tz = opts.tzdata ?? "auto";
@@ -374,7 +378,7 @@ async function imageFiles(
       ...hostTree(
         zi,
         "usr/share/zoneinfo",
-        mtime,
+        rt,
         (rel) => tz === "auto" && (rel === "right" || rel.startsWith("right/")),
       ),
     );

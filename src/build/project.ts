@@ -409,13 +409,13 @@ class ProjectReader {
     const zerodep = this.findKey(root, "zerodep");
     if (zerodep) {
       // A shared file: only the zerodep section is ours, with version allowed inside it.
-      section = this.readMap(zerodep.value, "zerodep", ["version", ...BUILD_KEYS]);
+      section = this.readMap(this.value(zerodep), "zerodep", ["version", ...BUILD_KEYS]);
       path = "zerodep";
       this.readVersion(section.get("version"));
     } else {
       const top = this.readMap(root, "the file", TOP_KEYS);
       this.readVersion(top.get("version"));
-      section = this.readMap(top.get("build")?.value ?? null, "build", BUILD_KEYS);
+      section = this.readMap(this.value(top.get("build")), "build", BUILD_KEYS);
       path = "build";
     }
     const builds = this.value(section.get("builds"));
@@ -589,11 +589,14 @@ class ProjectReader {
 
   /** The pair whose plain key is `name` in a map, without validating the map (to tell the two forms apart). */
   private findKey(m: YAMLMap, name: string): Entry | undefined {
+    let found: Entry | undefined;
     for (const pair of m.items as Pair<unknown, unknown>[]) {
       const k = pair.key;
-      if (this.Y.isScalar(k) && k.value === name) return { key: k, value: this.deref(pair.value) };
+      if (!(this.Y.isScalar(k) && k.value === name)) continue;
+      if (found) this.fail(start(k), `duplicate key ${q(name)} (first at ${this.at(start(found.key))})`);
+      found = { key: k, value: this.deref(pair.value) };
     }
-    return undefined;
+    return found;
   }
 
   /**

@@ -461,3 +461,45 @@ describe("zerodep build: bad input, one line each, nothing written", { skip }, (
     assert.deepEqual(readdirSync(tmp), []);
   });
 });
+
+describe("zerodep build: zerodep.yaml in the project", { skip }, () => {
+  test("builds, platforms, ldflags templates and image settings come from the file; a flag overrides it", () => {
+    const dir = checkout("go-two", "proj", "v3.1.0");
+    writeFileSync(
+      join(dir, "zerodep.yaml"),
+      [
+        "version: 1",
+        "build:",
+        "  builds:",
+        "    - main: ./cmd/worker",
+        "    - main: ./cmd/server",
+        '  tags: ["{{.Version}}"]',
+        "  image:",
+        "    env: [MODE=file]",
+        "    labels: {team: core}",
+        "",
+      ].join("\n"),
+    );
+    const out = join(work, "proj-out");
+    const r = build(["-C", dir, "--out", `oci:${out}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json!.images[0]!.programs, ["worker", "server"]);
+    const c = skopeoConfig(`oci:${out}:v3.1.0`);
+    assert.deepEqual(c.config.Entrypoint, ["/app/worker"]);
+    assert.equal(c.config.Labels?.team, "core");
+    const p = podman(`oci:${out}:v3.1.0`);
+    assert.equal(p.stdout.trim(), "hello from worker");
+    const r2 = build(["-C", dir, "./cmd/server", "--out", `oci:${join(work, "proj-out2")}:x`]);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.deepEqual(r2.json!.images[0]!.programs, ["server"]);
+  });
+
+  test("an unknown key is exit 3 with file, line and column; nothing is built", () => {
+    const dir = checkout("go-two", "proj-bad");
+    writeFileSync(join(dir, "zerodep.yaml"), "build:\n  builds:\n    - main: ./cmd/server\n  imgae: {}\n");
+    const r = build(["-C", dir, "--out", `oci:${join(work, "pb-out")}`]);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /zerodep\.yaml:4:3: unknown key "imgae"/);
+    assert.equal(existsSync(join(work, "pb-out")), false);
+  });
+});

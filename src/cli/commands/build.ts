@@ -1,5 +1,7 @@
-import { type BuildResult, build } from "../../build/build.js";
+import { resolve } from "node:path";
+import { type BuildOptions, type BuildResult, build } from "../../build/build.js";
 import { showCommand } from "../../build/exec.js";
+import { findProjectFile, loadProject, mergeProject } from "../../build/project.js";
 import { ZerodepError } from "../../errors.js";
 import { parseImageArg } from "../../image/reference.js";
 import { parsePackOut } from "../../pack/pack.js";
@@ -23,36 +25,50 @@ export async function runBuild({ values, positionals, io }: Invocation<typeof BU
   const bars = pushRefs.length > 0 && tty ? new ProgressBars(io.stderr, "uploading") : undefined;
   let r: BuildResult;
   try {
-    r = await build({
-      targets: positionals,
-      dir: values.dir ?? io.cwd,
+    // Only the flags given: a zerodep.yaml (--project, else one in the project directory) fills the
+    // rest, and its defaults are build's own.
+    const given: Partial<BuildOptions> = {
+      targets: positionals.length ? positionals : undefined,
+      dir: values.dir ? resolve(io.cwd, values.dir) : undefined,
       platforms: platforms?.includes("all") ? "all" : platforms,
       tags: values.tag?.flat(),
-      split: values.split === true,
+      split: values.split === true ? true : undefined,
       version: values.version,
       ldflags: values.ldflags,
       buildFlags: values["build-flag"],
       buildEnv: values["build-env"],
-      cgo: values.cgo ?? "auto",
-      noStrip: values["no-strip"] === true,
-      noTrimpath: values["no-trimpath"] === true,
+      cgo: values.cgo,
+      noStrip: values["no-strip"] === true ? true : undefined,
+      noTrimpath: values["no-trimpath"] === true ? true : undefined,
       add: values.add,
       args: values.args?.flat(),
       binDir: values["bin-dir"],
-      out: outRefs,
-      push: pushRefs,
+      out: outRefs.length ? outRefs : undefined,
+      push: pushRefs.length ? pushRefs : undefined,
       base: values.base ? parseImageArg(values.base) : undefined,
-      caCerts: values["ca-certs"] ?? "auto",
-      tzdata: values.tzdata ?? "auto",
+      caCerts: values["ca-certs"],
+      tzdata: values.tzdata,
       user: values.user,
       entrypoint: values.entrypoint?.flat(),
       env: values.env,
       workdir: values.workdir,
-      labels: Object.fromEntries(values.label ?? []),
-      annotations: Object.fromEntries(values.annotation ?? []),
+      labels: values.label ? Object.fromEntries(values.label) : undefined,
+      annotations: values.annotation ? Object.fromEntries(values.annotation) : undefined,
       ports: values.port,
       stopSignal: values["stop-signal"],
-      force: values.force === true,
+      force: values.force === true ? true : undefined,
+    };
+    for (const k of Object.keys(given) as (keyof BuildOptions)[]) if (given[k] === undefined) delete given[k];
+    const projectFile = values["no-project"]
+      ? null
+      : values.project
+        ? resolve(io.cwd, values.project)
+        : findProjectFile(resolve(io.cwd, values.dir ?? "."));
+    const opts = projectFile ? mergeProject(await loadProject(projectFile), given) : given;
+    if (projectFile) say?.(`using ${projectFile}`);
+    r = await build({
+      ...opts,
+      dir: opts.dir ?? io.cwd,
       ...(sde !== undefined ? { sourceDateEpoch: Number(sde) } : {}),
       registry: registryOptions(values, io, say),
       processEnv: io.env,

@@ -87,7 +87,18 @@ export const BUILD_FLAGS = {
     help: `arguments after the entrypoint: one per --args, or a JSON array '["-addr",":8080"]'`,
     parse: argvValue,
   }),
-  dir: str({ short: "C", value: "DIR", help: "the project directory", default: ".", parse: nonEmpty }),
+  dir: str({
+    short: "C",
+    value: "DIR",
+    help: "the project directory (default: the project file's, else .)",
+    parse: nonEmpty,
+  }),
+  project: str({
+    value: "FILE",
+    help: "project file (default: zerodep.yaml or zerodep.yml in the project directory, if any); flags override it",
+    parse: nonEmpty,
+  }),
+  "no-project": bool({ help: "ignore zerodep.yaml" }),
   "bin-dir": str({
     value: "DIR",
     help: "keep the built binaries in DIR/OS-ARCH/ (default: removed after packing)",

@@ -29,6 +29,28 @@ export {
   type TreeNode,
 } from "./analyze/types.js";
 export type { BinaryLayout, LayoutSection, LayoutSegment } from "./binary/layout.js";
+export { build, projectLanguage } from "./build/build.js";
+export { BUILD_CODES, type BuildCode } from "./build/codes.js";
+export { type GitInfo, gitInfo } from "./build/git.js";
+export { buildGo, type GoMain, listGoMains } from "./build/go.js";
+export {
+  findProjectFile,
+  loadProject,
+  mergeProject,
+  type ProjectFile,
+  parseProject,
+  projectBuilds,
+} from "./build/project.js";
+export { buildRust, rustTriple } from "./build/rust.js";
+export { renderTemplate, type TemplateData } from "./build/template.js";
+export type {
+  AddedPath,
+  BuildOptions,
+  BuildResult,
+  BuiltBinary,
+  BuiltImage,
+  CgoMode,
+} from "./build/types.js";
 export {
   CHECK_CODES,
   CHECK_SCHEMA_VERSION,

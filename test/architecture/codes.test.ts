@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { FINDING_CODES, LAYER_WARNING_CODES } from "../../src/analyze/types.js";
+import { BUILD_CODES } from "../../src/build/codes.js";
 import { CHECK_CODES } from "../../src/check/check.js";
 import { INSPECT_WARNING_CODES } from "../../src/inspect/types.js";
 import { MANIFEST_LIMIT_CODES } from "../../src/oci/limits.js";
@@ -19,6 +20,7 @@ import { repoRoot } from "../helpers/env.js";
 
 const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
 const LISTS = {
+  BUILD_CODES,
   DEP_CODES,
   CHECK_CODES,
   INSPECT_WARNING_CODES,
@@ -54,6 +56,7 @@ function listed(text: string): string[] {
 test("each module's code list is named in the README section of its command", () => {
   const where: [readonly string[], string][] = [
     [DEP_CODES, "### `zerodep deps"],
+    [BUILD_CODES, "### `zerodep build"],
     // check's section says "those of deps, plus …".
     [CHECK_CODES.filter((c) => !(DEP_CODES as readonly string[]).includes(c)), "### `zerodep check"],
     [FINDING_CODES.filter((c) => !(CHECK_CODES as readonly string[]).includes(c)), "### `zerodep analyze"],

@@ -92,16 +92,16 @@ function withTags(dest: string | ImageRef, tags: string[], sub: string | null): 
       const repo = `${r.registry}/${r.repository}${sub ? `/${sub}` : ""}`;
       if (r.digest)
         throw new UsageError("USAGE", `--push ${formatImageRef(ref)}: a digest cannot be pushed to`);
-      const given =
-        typeof dest === "string"
-          ? /:[\w][\w.-]*$/.test(
-              dest
-                .replace(/^docker:\/\//, "")
-                .split("/")
-                .at(-1)!,
-            )
-          : false;
-      if (given || tags.length === 0) return [`${repo}:${r.tag ?? "latest"}`];
+      // A reference string names a tag when its last path element has one; a parsed reference keeps its own.
+      const named =
+        typeof dest !== "string" ||
+        /:[\w][\w.-]*$/.test(
+          dest
+            .replace(/^docker:\/\//, "")
+            .split("/")
+            .at(-1)!,
+        );
+      if (named || tags.length === 0) return [`${repo}:${r.tag ?? "latest"}`];
       return tags.map((t) => `${repo}:${t}`);
     }
     case "oci":
@@ -159,7 +159,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   // Destinations: validated before anything is compiled. None given: ZERODEP_REPO (like KO_DOCKER_REPO).
   const outs = opts.out === undefined ? [] : Array.isArray(opts.out) ? opts.out : [opts.out];
-  let pushes = opts.push === undefined ? [] : Array.isArray(opts.push) ? opts.push : [opts.push];
+  const pushes = opts.push === undefined ? [] : Array.isArray(opts.push) ? opts.push : [opts.push];
   const defaultRepo = outs.length + pushes.length === 0 ? env.ZERODEP_REPO : undefined;
   if (outs.length + pushes.length === 0 && !defaultRepo)
     throw new UsageError(
@@ -172,7 +172,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
         "USAGE",
         `--out: expected oci:DIR[:TAG], oci-archive: or docker-archive:, got "${o}"`,
       );
-  pushes = pushes.map((p) => registryRef(p, "--push"));
+  for (const p of pushes) registryRef(p, "--push"); // validated now; tags are applied below
 
   const session = opts.session ?? new RegistrySession(opts.registry);
   const { path: staging, release } = await makeStagingDir(opts.tmpDir ?? tmpdir(), "zerodep-build-");

@@ -364,6 +364,68 @@ describe("zerodep build: registries, tags and the one-new-layer promise", { skip
   });
 });
 
+describe("zerodep build: tags on explicit references, --platform all", { skip }, () => {
+  let reg: TestRegistry;
+  before(async () => {
+    reg = await startRegistry({ kind: "plain" });
+  });
+  after(() => reg?.stop());
+  test("a --push reference with a tag keeps it; one without gets every -t", () => {
+    const dir = checkout("go-two", "tags");
+    const r = build([
+      "-C",
+      dir,
+      "./cmd/server",
+      "--insecure",
+      "--push",
+      `${reg.host}/a:pinned`,
+      "--push",
+      `${reg.host}/b`,
+      "-t",
+      "x,y",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const tags = (repo: string) => {
+      const s = spawnSync("skopeo", ["list-tags", "--tls-verify=false", `docker://${reg.host}/${repo}`], {
+        encoding: "utf8",
+      });
+      assert.equal(s.status, 0, s.stderr);
+      return (JSON.parse(s.stdout).Tags as string[]).sort();
+    };
+    assert.deepEqual(tags("a"), ["pinned"]);
+    assert.deepEqual(tags("b"), ["x", "y"]);
+  });
+  test("--platform all builds the base image's platforms", () => {
+    const dir = checkout("go-two", "all");
+    const base = join(work, "all-base");
+    const b = build([
+      "-C",
+      dir,
+      "./cmd/server",
+      "--platform",
+      "linux/amd64,linux/arm64",
+      "--out",
+      `oci:${base}:latest`,
+    ]);
+    assert.equal(b.code, 0, b.stderr);
+    const r = build([
+      "-C",
+      dir,
+      "./cmd/worker",
+      "--base",
+      `oci:${base}:latest`,
+      "--platform",
+      "all",
+      "--out",
+      `oci:${join(work, "all-out")}`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json!.binaries.map((x) => x.platform).sort(), ["linux/amd64", "linux/arm64/v8"]);
+    // The base's layers come first, ours after: runtime files are the base's (it has passwd), so only the program layer is added.
+    assert.equal(r.json!.images[0]!.images[0]!.layers.length, 1);
+  });
+});
+
 describe("zerodep build: bad input, one line each, nothing written", { skip }, () => {
   const one = (r: { code: number | null; stderr: string }, code: number, re: RegExp) => {
     assert.equal(r.code, code, r.stderr);

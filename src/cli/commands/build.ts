@@ -44,7 +44,8 @@ export async function runBuild({ values, positionals, io }: Invocation<typeof BU
       args: values.args?.flat(),
       binDir: values["bin-dir"],
       out: outRefs.length ? outRefs : undefined,
-      push: pushRefs.length ? pushRefs : undefined,
+      // As typed: a reference without a tag gets every -t tag (a parsed one would say "latest").
+      push: values.push?.length ? values.push : undefined,
       base: values.base ? parseImageArg(values.base) : undefined,
       caCerts: values["ca-certs"],
       tzdata: values.tzdata,

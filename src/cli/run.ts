@@ -35,7 +35,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(`zerodep ${version()}\n`);
     return EXIT.OK;
   }
-  const def = findCommand(cmd);
+  // Two-word commands ("k8s gen"): the group name, then the subcommand.
+  let args = rest;
+  let def = findCommand(cmd);
+  if (!def && rest[0] !== undefined && COMMANDS.some((c) => c.name.startsWith(`${cmd} `))) {
+    def = findCommand(`${cmd} ${rest[0]}`);
+    if (def) args = rest.slice(1);
+  }
   if (!def) {
     const near = closest(
       cmd,
@@ -47,7 +53,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return EXIT.USAGE;
   }
   try {
-    const parsed = parseCommandLine(def, rest);
+    const parsed = parseCommandLine(def, args);
     if (parsed.help) {
       io.stdout.write(`${commandHelp(def)}\n`);
       return EXIT.OK;

@@ -18,7 +18,7 @@ const FLOORS: string[][] = [
   ["image"], // image sources, sinks, the merged tree, the indexing pass
   ["registry"], // the distribution protocol
   ["transfer"], // one opener over every medium; push, pull, copy
-  ["pack", "analyze", "report"], // building and judging images
+  ["pack", "analyze", "report", "k8s"], // building and judging images; manifests for them
   ["build"], // from source: toolchains, then pack
   ["cli"], // the command line
 ];

@@ -50,6 +50,8 @@ export interface BuildOptions extends Omit<PackOptions, "binaries" | "path"> {
   cgo?: CgoMode;
   /** Static files or directories copied into the image in their own layer. */
   add?: AddedPath[];
+  /** Keep the built binaries in DIR/OS-ARCH[-VARIANT]/ (default: a staging directory removed after packing). */
+  binDir?: string;
   /** Arguments after the entrypoint (the image's Cmd). */
   args?: string[];
   /** Environment for the toolchains (default process.env); PATH, GOCACHE, CARGO_HOME … are read from it. */
@@ -67,7 +69,7 @@ export interface BuiltBinary {
   target: string;
   /** "linux/amd64" … */
   platform: string;
-  /** Where the binary was written on the host (inside the staging directory, or cargo's target dir). */
+  /** Where the binary was written on the host: under binDir, cargo's target dir, or a staging directory removed after packing. */
   file: string;
   /** How it was built: the command and the environment variables build set (toolchain caches excluded). */
   command: string[];

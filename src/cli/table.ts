@@ -1,5 +1,6 @@
 import type { CommandDef } from "./command.js";
 import { analyzeCommand } from "./defs/analyze.js";
+import { buildCommand } from "./defs/build.js";
 import { checkCommand } from "./defs/check.js";
 import { depsCommand } from "./defs/deps.js";
 import { diffCommand } from "./defs/diff.js";
@@ -16,6 +17,7 @@ export const COMMANDS: readonly CommandDef<Flags>[] = [
   inspectCommand,
   scanCommand,
   checkCommand,
+  buildCommand,
   packCommand,
   depsCommand,
   analyzeCommand,

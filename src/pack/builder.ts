@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, type Stats, statSync } from "node:fs";
 import { basename } from "node:path";
 import { judgeEntrypoint } from "../check/entrypoint.js";
 import { detectRuntimeNeeds } from "../check/runtime-needs.js";
@@ -14,7 +14,7 @@ import {
   withConfig,
 } from "../image/model.js";
 import type { ImageSource } from "../image/source.js";
-import { stageLayer } from "../image/staged-layer.js";
+import { type StagedLayer, stageLayer } from "../image/staged-layer.js";
 import { inspectFile, inspectSource } from "../inspect/inspect.js";
 import type { InspectResult } from "../inspect/types.js";
 import { type ByteSource, borrowed, FileSource } from "../io/reader.js";
@@ -101,7 +101,7 @@ async function build(
   // Inspect every binary first: refuse what cannot be an image before building anything.
   const infos: InspectResult[] = [];
   const seen = new Map<string, string>();
-  for (const b of opts.binaries) {
+  const inspectOne = async (b: string): Promise<{ info: InspectResult; key: string }> => {
     let src: ByteSource | undefined;
     try {
       src = source(b);
@@ -118,6 +118,19 @@ async function build(
     }
     if ((statSync(b).mode & 0o444) === 0) throw new ZerodepError("EACCES", `${b}: not readable`);
     const key = `${info.os}/${info.arch}${info.variant && info.arch === "arm" ? `/${info.variant}` : ""}`;
+    return { info, key };
+  };
+  for (const [i, b] of opts.binaries.entries()) {
+    const { info, key } = await inspectOne(b);
+    // More programs for the same image (build's several main packages): the same platform, each.
+    for (const extra of opts.extraBinaries?.[i] ?? []) {
+      const other = await inspectOne(extra);
+      if (other.key !== key)
+        throw new UsageError(
+          "DUPLICATE_PLATFORM",
+          `${extra} is ${other.key} but ${b}, in the same image, is ${key}: one platform per image`,
+        );
+    }
     if (seen.has(key))
       throw new UsageError(
         "DUPLICATE_PLATFORM",
@@ -142,10 +155,16 @@ async function build(
       if (info.variant && (info.arch === "arm" || info.arch === "arm64")) platform.variant = info.variant;
       const base = baseSource ? await openBase(baseSource, platform) : null;
       if (base) bases.push(base);
-      const { files, env, warnings } = await imageFiles(
+      const extras = (opts.extraBinaries?.[i] ?? []).map((f) => ({
+        file: f,
+        path: `/app/${appName(f)}`,
+        src: source(f),
+      }));
+      const { files, groups, env, warnings } = await imageFiles(
         file,
         source(file),
         path,
+        extras,
         opts,
         mtime,
         hostRoot,
@@ -163,48 +182,70 @@ async function build(
       };
       // Safety net: the image about to be written, judged by the same function as check IMAGE and
       // analyze (user, entrypoint lookup, modes, the program against the very tree of this image).
+      // Every other program in the image is judged as if it were the entrypoint (same user and env).
       const fs = new TreeRootFs(files, `the image (${platform.os}/${platform.architecture})`, base, source);
-      const verdict = await judgeEntrypoint(
-        fs,
-        {
-          user: runtime.User,
-          entrypoint: runtime.Entrypoint,
-          cmd: runtime.Cmd ?? null,
-          env: runtime.Env,
-          workingDir: runtime.WorkingDir,
-        },
-        { platform: formatPlatform(platform), name: file },
-      );
-      const errors = verdict.problems.filter((p) => p.severity === "error");
-      if (errors.length > 0 && !opts.force) {
-        const first = errors[0]!;
-        throw new ZerodepError(
-          "IMAGE_WILL_NOT_RUN",
-          `${file}: the image's entrypoint cannot run: ${first.code}: ${first.message}; fix: ${first.fix}${errors.length > 1 ? ` (+${errors.length - 1} more problems; zerodep check shows all)` : ""} — or --force`,
+      for (const [j, ep] of [runtime.Entrypoint, ...extras.map((e) => [e.path])].entries()) {
+        const verdict = await judgeEntrypoint(
+          fs,
+          {
+            user: runtime.User,
+            entrypoint: ep,
+            cmd: j === 0 ? (runtime.Cmd ?? null) : null,
+            env: runtime.Env,
+            workingDir: runtime.WorkingDir,
+          },
+          { platform: formatPlatform(platform), name: j === 0 ? file : extras[j - 1]!.file },
         );
+        const errors = verdict.problems.filter((p) => p.severity === "error");
+        if (errors.length > 0 && !opts.force) {
+          const first = errors[0]!;
+          throw new ZerodepError(
+            "IMAGE_WILL_NOT_RUN",
+            `${j === 0 ? file : extras[j - 1]!.file}: ${j === 0 ? "the image's entrypoint" : `${ep[0]} in the image`} cannot run: ${first.code}: ${first.message}; fix: ${first.fix}${errors.length > 1 ? ` (+${errors.length - 1} more problems; zerodep check shows all)` : ""} — or --force`,
+          );
+        }
+        for (const p of verdict.problems)
+          if (p.severity === "warning" && !warnings.some((w) => w.code === p.code && w.message === p.message))
+            warnings.push({ code: p.code, message: p.message, fix: p.fix });
       }
-      for (const p of verdict.problems)
-        if (p.severity === "warning") warnings.push({ code: p.code, message: p.message, fix: p.fix });
 
-      log(`${platform.os}/${platform.architecture}: writing layer (${files.length} entries)`);
       // One media-type family per image: a Docker-format base keeps Docker types (podman and cri-o
       // reject mixed manifests).
       const docker = base?.family === "docker";
-      const layer = await stageLayer(
-        files.map((f) => f.input),
-        {
-          dir: stagingDir,
-          mtime,
-          level: opts.gzipLevel ?? 6,
-          mediaType: docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip,
-          ...(opts.onProgress
-            ? {
-                onProgress: (done: number, total: number) =>
-                  opts.onProgress!({ platform: `${platform.os}/${platform.architecture}`, done, total }),
-              }
-            : {}),
-        },
-      );
+      // One layer, or (layers: "split") one per kind of content, least likely to change first: a new
+      // build of the same program then changes only the last layer (the registry has the others).
+      const parts: { files: TreeFile[]; comment: string }[] =
+        opts.layers === "split"
+          ? [
+              { files: groups.runtime, comment: "/etc/passwd, /etc/group, /tmp and runtime files" },
+              { files: groups.libs, comment: "the loader and the libraries the programs need" },
+              { files: groups.add, comment: "added files" },
+              { files: groups.app, comment: "the programs" },
+            ].filter((p) => p.files.length > 0)
+          : [{ files, comment: "binary, /etc/passwd, /etc/group, /tmp and runtime files" }];
+      const layers: StagedLayer[] = [];
+      for (const [k, part] of parts.entries()) {
+        log(
+          `${platform.os}/${platform.architecture}: writing layer${parts.length > 1 ? ` ${k + 1}/${parts.length}` : ""} (${part.files.length} entries)`,
+        );
+        layers.push(
+          await stageLayer(
+            part.files.map((f) => f.input),
+            {
+              dir: stagingDir,
+              mtime,
+              level: opts.gzipLevel ?? 6,
+              mediaType: docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip,
+              ...(opts.onProgress
+                ? {
+                    onProgress: (done: number, total: number) =>
+                      opts.onProgress!({ platform: `${platform.os}/${platform.architecture}`, done, total }),
+                  }
+                : {}),
+            },
+          ),
+        );
+      }
       const goAnn = goAnnotations(info);
       const labels = { ...bc.Labels, ...goAnn, ...opts.labels };
       const ports = {
@@ -218,11 +259,13 @@ async function build(
             config: base.config,
           })
         : emptyImage(platform);
-      let image = append(from, layer, {
-        created,
-        created_by: `zerodep pack ${basename(file)}`,
-        comment: "binary, /etc/passwd, /etc/group, /tmp and runtime files",
-      });
+      let image = from;
+      for (const [k, layer] of layers.entries())
+        image = append(image, layer, {
+          created,
+          created_by: opts.createdBy ?? `zerodep pack ${basename(file)}`,
+          comment: parts[k]!.comment,
+        });
       image = withConfig(image, (c) => ({
         ...c,
         architecture: platform.architecture,
@@ -246,14 +289,12 @@ async function build(
         platform,
         manifest: { digest: manifest.digest, size: manifest.size },
         config: { digest: cfg.digest, size: cfg.size },
-        layers: [
-          {
-            digest: layer.digest,
-            diffId: layer.diffId,
-            size: layer.size,
-            uncompressedSize: layer.uncompressedSize,
-          },
-        ],
+        layers: layers.map((layer) => ({
+          digest: layer.digest,
+          diffId: layer.diffId,
+          size: layer.size,
+          uncompressedSize: layer.uncompressedSize,
+        })),
         warnings,
       });
     }
@@ -272,13 +313,16 @@ async function imageFiles(
   file: string,
   binary: ByteSource,
   path: string,
+  extras: { file: string; path: string; src: ByteSource }[],
   opts: PackOptions,
   mtime: number,
   hostRoot: string,
   base: BaseImage | null,
 ) {
   const warnings: PackedImage["warnings"] = [];
-  const files: TreeFile[] = [hostFile(file, path.slice(1), 0o755, mtime)];
+  const app: TreeFile[] = [hostFile(file, path.slice(1), 0o755, mtime)];
+  for (const e of extras) app.push(hostFile(e.file, e.path.slice(1), 0o755, mtime));
+  const files: TreeFile[] = [];
   // A base keeps its own users and /tmp; scratch gets distroless's.
   if (!base?.rootFs.lstat("/etc/passwd")) {
     files.push(
@@ -290,8 +334,16 @@ async function imageFiles(
   if (!base?.rootFs.lstat("/tmp")) files.push(dirEntry("tmp", 0o1777, mtime));
   const env = [...(base?.config.config.Env ?? [])];
   if (!env.some((e) => e.startsWith("PATH="))) env.unshift(DEFAULT_PATH_ENV);
-  if (opts.bundleLibs)
-    files.push(...(await bundledLibraries(file, binary, path, opts.libsRoot ?? "/", mtime)));
+  const libs: TreeFile[] = [];
+  if (opts.bundleLibs) {
+    const placed = new Set<string>();
+    for (const p of [{ file, path, src: binary }, ...extras])
+      for (const l of await bundledLibraries(p.file, p.src, p.path, opts.libsRoot ?? "/", mtime))
+        if (!placed.has(l.input.entry.path)) {
+          placed.add(l.input.entry.path);
+          libs.push(l);
+        }
+  }
   const needs = await detectRuntimeNeeds(binary);
   const kinds = new Set(needs.map((n) => n.kind));
   const hardKinds = new Set(needs.filter((n) => n.strength === "hard").map((n) => n.kind));
@@ -327,15 +379,32 @@ async function imageFiles(
       ),
     );
   }
-  // The binary must not land on (or inside, or above) a file pack itself writes: a silent overwrite
+  const add: TreeFile[] = [];
+  for (const a of opts.add ?? []) add.push(...addedFiles(a.src, a.dst.replace(/^\/+/, ""), mtime));
+  // A program must not land on (or inside, or above) a file pack itself writes: a silent overwrite
   // gives an image whose entrypoint is /etc/passwd, refused later with a misleading chmod fix.
-  const mine = path.slice(1);
-  for (const f of files.slice(1)) {
-    const { path: other, type } = f.input.entry;
-    if (other === mine || other.startsWith(`${mine}/`) || (type !== "dir" && mine.startsWith(`${other}/`)))
+  const others = [...files, ...libs, ...add];
+  for (const [k, prog] of app.entries()) {
+    const mine = prog.input.entry.path;
+    for (const f of [...others, ...app.slice(k + 1)]) {
+      const { path: other, type } = f.input.entry;
+      if (other === mine || other.startsWith(`${mine}/`) || (type !== "dir" && mine.startsWith(`${other}/`)))
+        throw new UsageError(
+          "PATH_COLLISION",
+          `${k === 0 && !opts.extraBinaries ? `--path ${path}` : `/${mine}`} collides with /${other}, which pack writes into the image; choose another path`,
+        );
+    }
+  }
+  // --add entries must not collide with each other or with what pack writes either.
+  for (const a of add) {
+    const p = a.input.entry.path;
+    const clash = files.find(
+      (f) => f.input.entry.path === p && (f.input.entry.type !== "dir" || a.input.entry.type !== "dir"),
+    );
+    if (clash)
       throw new UsageError(
         "PATH_COLLISION",
-        `--path ${path} collides with /${other}, which pack writes into the image; choose another path`,
+        `--add: /${p} collides with /${p}, which pack writes into the image`,
       );
   }
   for (const kv of opts.env ?? []) {
@@ -344,7 +413,27 @@ async function imageFiles(
     if (at >= 0) env[at] = kv;
     else env.push(kv);
   }
-  return { files, env, warnings };
+  return {
+    files: [...app, ...files, ...libs, ...add],
+    groups: { runtime: files, libs, add, app },
+    env,
+    warnings,
+  };
+}
+
+/** `--add SRC:DST`: a host file (its executable bits kept) or directory tree at DST in the image. */
+function addedFiles(src: string, dst: string, mtime: number): TreeFile[] {
+  let st: Stats;
+  try {
+    st = statSync(src);
+  } catch (e) {
+    throw new ZerodepError(
+      "ADD_MISSING",
+      `--add ${src}: ${(e as NodeJS.ErrnoException).code ?? "cannot read"}`,
+    );
+  }
+  if (st.isDirectory()) return [dirEntry(dst, 0o755, mtime), ...hostTree(src, dst, mtime)];
+  return [hostFile(src, dst, st.mode & 0o111 ? 0o755 : 0o644, mtime)];
 }
 
 /**

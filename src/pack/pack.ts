@@ -31,6 +31,21 @@ export interface PackOptions {
   /** Binaries on the host: one per platform (several make a multi-arch index). */
   binaries: string[];
   /**
+   * More programs in the same image, per platform (parallel to `binaries`): each at /app/NAME beside
+   * the entrypoint, of the same platform, and judged by the safety net as if it were the entrypoint.
+   */
+  extraBinaries?: string[][];
+  /**
+   * "one" (default): one layer per platform. "split": the runtime files (passwd, group, /tmp, CA
+   * bundle, zoneinfo), bundled libraries, added files and the programs each in their own layer, in
+   * that order, so that a rebuild of the same program changes only the last one.
+   */
+  layers?: "one" | "split";
+  /** Host files or directories copied into the image: src on the host, dst in the image. */
+  add?: { src: string; dst: string }[];
+  /** The history entry's created_by (default "zerodep pack NAME"). */
+  createdBy?: string;
+  /**
    * Destinations on disk: "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]" or "docker-archive:FILE[:REPO:TAG]",
    * as strings or parsed (parsePackOut); one or several. At least one of `out` and `push` is needed.
    */

@@ -105,11 +105,22 @@ export function benchBuild(ctx: BenchContext): SuiteReport {
       KO_DOCKER_REPO: `${reg.host}/ko`,
       KO_DEFAULTBASEIMAGE: baseRef,
     });
-    const run = (tool: "zd" | "ko", cache: string, side: Side | null): RunResult => {
-      const out = tool === "zd" ? zdOut : koOut;
-      rmSync(out, { recursive: true, force: true });
-      const argv = tool === "zd" ? zdArgv : koArgv;
-      const r = runOnce({ label: tool, argv, env: tool === "zd" ? env(cache) : koEnv(cache) }, ctx.timeoutMs);
+    // The base already has the CA bundle and zoneinfo that build adds by default: the same build
+    // without them (what ko's image has) is timed too, as an extra row outside the ratio.
+    const leanOut = join(work, "zd-lean-oci");
+    const leanArgv = [
+      ...zdArgv.slice(0, -2),
+      ...["--ca-certs", "none", "--tzdata", "none", "--out", `oci:${leanOut}:latest`],
+    ];
+    const tools = {
+      zd: { out: zdOut, argv: zdArgv, env },
+      lean: { out: leanOut, argv: leanArgv, env },
+      ko: { out: koOut, argv: koArgv, env: koEnv },
+    };
+    const run = (tool: keyof typeof tools, cache: string, side: Side | null): RunResult => {
+      const t = tools[tool];
+      rmSync(t.out, { recursive: true, force: true });
+      const r = runOnce({ label: tool, argv: t.argv, env: t.env(cache) }, ctx.timeoutMs);
       if ((r.exitCode !== 0 || r.timedOut) && side)
         side.failures.push(r.timedOut ? "timed out" : (r.stderr.trim().split("\n").pop() ?? ""));
       if (side) side.ms.push(r.ms);
@@ -118,6 +129,7 @@ export function benchBuild(ctx: BenchContext): SuiteReport {
 
     const zd: Side = { ms: [], failures: [] };
     const k: Side = { ms: [], failures: [] };
+    const lean: Side = { ms: [], failures: [] };
     ctx.log(`build: warm-up (fills ${goCache}), then ${ctx.runs} alternating rounds`);
     const warmZd = run("zd", goCache, null);
     const sizes: Record<string, { layers: number[]; total: number } | string> = {};
@@ -137,9 +149,12 @@ export function benchBuild(ctx: BenchContext): SuiteReport {
     measure("zerodep", zdOut, "latest", warmZd);
     const warmKo = run("ko", goCache, null);
     measure("ko", koOut, undefined, warmKo);
+    const warmLean = run("lean", goCache, null);
+    measure("lean", leanOut, "latest", warmLean);
     for (const [label, r] of [
       ["zerodep", warmZd],
       ["ko", warmKo],
+      ["zerodep --ca-certs none --tzdata none", warmLean],
     ] as const)
       if (r.exitCode !== 0)
         report.notes.push(`!!! ${label} warm-up failed: ${r.stderr.trim().split("\n").pop()}`);
@@ -148,6 +163,7 @@ export function benchBuild(ctx: BenchContext): SuiteReport {
       const a = run("zd", goCache, zd).ms;
       const b = run("ko", goCache, k).ms;
       ratios.push(a / b);
+      run("lean", goCache, lean);
     }
     ctx.log("build: one cold run each (GOCACHE in a fresh empty directory)");
     const cold = (tool: "zd" | "ko") => {
@@ -190,11 +206,21 @@ export function benchBuild(ctx: BenchContext): SuiteReport {
         null,
         ...size("ko"),
       ],
+      [
+        "zerodep build --ca-certs none --tzdata none",
+        "warm",
+        round1(median(lean.ms)),
+        round1(Math.min(...lean.ms)),
+        round1(Math.max(...lean.ms)),
+        lean.failures.length || k.failures.length ? null : formatRatio(median(lean.ms) / median(k.ms)),
+        ...size("lean"),
+      ],
       ["zerodep build", "cold", round1(zdCold.ms[0]!), null, null, formatRatio(ratioCold), null, null],
       ["ko build", "cold", round1(koCold.ms[0]!), null, null, null, null, null],
     );
     report.notes.push(
       "ratio (warm) = median over alternating rounds of zerodep ms ÷ ko ms; ratio (cold) = the one cold run's zerodep ÷ ko",
+      "zerodep build --ca-certs none --tzdata none: the same build without the CA bundle and zoneinfo the base already has (ratio of medians to ko)",
       "cold = GOCACHE in a fresh empty directory (module cache warm); warm = a shared bench GOCACHE filled by the warm-up runs",
       "layers/image = the linux/amd64 image's compressed layers (base layer first) from the warm-up runs; no target is judged",
       `zerodep: ${zdArgv.slice(2).join(" ")}`,
@@ -203,12 +229,14 @@ export function benchBuild(ctx: BenchContext): SuiteReport {
     for (const [label, s] of [
       ["zerodep warm", zd],
       ["ko warm", k],
+      ["zerodep --ca-certs none --tzdata none warm", lean],
       ["zerodep cold", zdCold],
       ["ko cold", koCold],
     ] as const)
       if (s.failures.length)
         report.notes.push(`!!! ${label}: ${s.failures.length} failed run(s): ${s.failures[0]}`);
     report.data.zerodepWarm = { runsMs: zd.ms.map(round1), medianMs: round1(median(zd.ms)) };
+    report.data.zerodepLeanWarm = { runsMs: lean.ms.map(round1), medianMs: round1(median(lean.ms)) };
     report.data.koWarm = { runsMs: k.ms.map(round1), medianMs: round1(median(k.ms)) };
     report.data.ratiosWarm = ratios.map((x) => Math.round(x * 1000) / 1000);
     report.data.zerodepColdMs = round1(zdCold.ms[0]!);

@@ -1,4 +1,4 @@
-// Benchmark entry point (`npm run bench`, or `node dist/bench/run.js [--only scan|inspect|memory|deps|pack|analyze|registry]`).
+// Benchmark entry point (`npm run bench`, or `node dist/bench/run.js [--only scan|inspect|memory|deps|pack|analyze|registry|build]`).
 // The only bench file that touches the process: argv, env and the exit code. It measures whatever is
 // built in dist/ right now, prints one table per suite to stdout, progress and skips to stderr, and
 // writes bench/out/results.json. It asserts nothing about speed: this is a measurement, not a test.
@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import type { BenchContext, SuiteReport } from "./internal/context.js";
 import { formatTable } from "./internal/table.js";
 import { benchAnalyze } from "./suites/analyze.js";
+import { benchBuild } from "./suites/build.js";
 import { benchDeps } from "./suites/deps.js";
 import { benchInspect } from "./suites/inspect.js";
 import { benchMemory } from "./suites/memory.js";
@@ -25,10 +26,11 @@ const SUITES = {
   pack: benchPack,
   analyze: benchAnalyze,
   registry: benchRegistry,
+  build: benchBuild,
 } as const satisfies Record<SuiteReport["name"], (ctx: BenchContext) => SuiteReport>;
 type SuiteName = keyof typeof SUITES;
 
-const HELP = `Usage: node dist/bench/run.js [--only scan|inspect|memory|deps|pack|analyze|registry]... [--runs N] [--timeout S]
+const HELP = `Usage: node dist/bench/run.js [--only scan|inspect|memory|deps|pack|analyze|registry|build]... [--runs N] [--timeout S]
 
 Times the built CLI (dist/src/cli/main.js) against its anchor tools on this host:
   scan     zerodep scan vs scanelf -R over /usr/bin /usr/lib /usr/libexec /usr/sbin
@@ -38,6 +40,7 @@ Times the built CLI (dist/src/cli/main.js) against its anchor tools on this host
   pack     zerodep pack of a ~50 MB static Go binary vs gzip -6/-1 of it; peak RSS on a ~500 MB one
   analyze  zerodep analyze of a ~300 MB image vs tar -tzvf over the same layer blobs; peak RSS
   registry zerodep push/pull of a 100 MB layer vs skopeo copy, local docker-registry; peak RSS
+  build    zerodep build vs ko build of a Go service for amd64+arm64 on the same base; warm and cold
 
 Options:
   --only NAME   run only this suite (repeatable, or comma-separated)

@@ -22,7 +22,7 @@ export interface BenchContext {
 
 /** A table to print plus the structured data that goes into results.json. */
 export interface SuiteReport {
-  name: "scan" | "inspect" | "memory" | "deps" | "pack" | "analyze" | "registry";
+  name: "scan" | "inspect" | "memory" | "deps" | "pack" | "analyze" | "registry" | "build";
   title: string;
   header: string[];
   rows: Cell[][];

@@ -257,7 +257,7 @@ export function benchRegistry(ctx: BenchContext): SuiteReport {
 }
 
 /** docker-registry on a free port with an empty store, started and waited for synchronously. */
-function startRegistry(bin: string, work: string): { host: string; stop(): void } {
+export function startRegistry(bin: string, work: string): { host: string; stop(): void } {
   const port = freePort();
   const store = join(work, `store-${port}`);
   rmSync(store, { recursive: true, force: true });

@@ -148,8 +148,11 @@ async function build(
   // Each base's read-back files (some in unnamed temp files) are released when the build ends, also on
   // failure: a library caller packing many times must not keep descriptors (ENOSPC included).
   const bases: BaseImage[] = [];
+  const sharedLayers = new Map<string, Promise<StagedLayer>>();
   try {
-    for (const [i, file] of opts.binaries.entries()) {
+    // Platforms are built concurrently (gzip runs off the main thread, so two layers compress on two
+    // cores); results keep the order of `binaries`, and the first failure in that order is reported.
+    const one = async (i: number, file: string): Promise<{ image: Image; packed: PackedImage }> => {
       const info = infos[i]!;
       const platform: Platform = { architecture: info.arch!, os: "linux" };
       if (info.variant && (info.arch === "arm" || info.arch === "arm64")) platform.variant = info.variant;
@@ -225,26 +228,40 @@ async function build(
           : [{ files, comment: "binary, /etc/passwd, /etc/group, /tmp and runtime files", mtime }];
       const layers: StagedLayer[] = [];
       for (const [k, part] of parts.entries()) {
+        // The runtime files are usually the same for every platform (passwd, CA bundle, zoneinfo):
+        // staged once, shared by every image (same digest, one blob to push).
+        const key =
+          opts.layers === "split" && k < parts.length - 1 && part.mtime === 0
+            ? `${docker}\0${part.files.map((f) => `${JSON.stringify(f.input.entry)}\0${f.hostPath ?? (f.input.body instanceof Uint8Array ? Buffer.from(f.input.body).toString("base64") : "")}`).join("\n")}`
+            : null;
+        const shared = key ? sharedLayers.get(key) : undefined;
+        if (shared) {
+          layers.push(await shared);
+          continue;
+        }
         log(
           `${platform.os}/${platform.architecture}: writing layer${parts.length > 1 ? ` ${k + 1}/${parts.length}` : ""} (${part.files.length} entries)`,
         );
-        layers.push(
-          await stageLayer(
-            part.files.map((f) => f.input),
-            {
-              dir: stagingDir,
-              mtime: part.mtime,
-              level: opts.gzipLevel ?? 6,
-              mediaType: docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip,
-              ...(opts.onProgress
-                ? {
-                    onProgress: (done: number, total: number) =>
-                      opts.onProgress!({ platform: `${platform.os}/${platform.architecture}`, done, total }),
-                  }
-                : {}),
-            },
-          ),
+        const staged = stageLayer(
+          part.files.map((f) => f.input),
+          {
+            dir: stagingDir,
+            mtime: part.mtime,
+            level: opts.gzipLevel ?? 6,
+            mediaType: docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip,
+            ...(opts.onProgress
+              ? {
+                  onProgress: (done: number, total: number) =>
+                    opts.onProgress!({ platform: `${platform.os}/${platform.architecture}`, done, total }),
+                }
+              : {}),
+          },
         );
+        if (key) {
+          sharedLayers.set(key, staged);
+          staged.catch(() => {}); // awaited below, and by any platform that shares it
+        }
+        layers.push(await staged);
       }
       const goAnn = goAnnotations(info);
       const labels = { ...bc.Labels, ...goAnn, ...opts.labels };
@@ -284,20 +301,29 @@ async function build(
       image = withAnnotations(image, { ...goAnn, ...opts.annotations }, { replace: true });
       const manifest = await image.descriptor();
       const cfg = (await image.manifest()).config;
-      built.push(image);
-      images.push({
-        platform,
-        manifest: { digest: manifest.digest, size: manifest.size },
-        config: { digest: cfg.digest, size: cfg.size },
-        layers: layers.map((layer) => ({
-          digest: layer.digest,
-          diffId: layer.diffId,
-          size: layer.size,
-          uncompressedSize: layer.uncompressedSize,
-        })),
-        warnings,
-      });
-    }
+      return {
+        image,
+        packed: {
+          platform,
+          manifest: { digest: manifest.digest, size: manifest.size },
+          config: { digest: cfg.digest, size: cfg.size },
+          layers: layers.map((layer) => ({
+            digest: layer.digest,
+            diffId: layer.diffId,
+            size: layer.size,
+            uncompressedSize: layer.uncompressedSize,
+          })),
+          warnings,
+        },
+      };
+    };
+    const settled = await Promise.allSettled(opts.binaries.map((file, i) => one(i, file)));
+    for (const r of settled) if (r.status === "rejected") throw r.reason;
+    for (const r of settled)
+      if (r.status === "fulfilled") {
+        built.push(r.value.image);
+        images.push(r.value.packed);
+      }
   } finally {
     for (const b of bases) b.rootFs.close();
   }
@@ -352,7 +378,14 @@ async function imageFiles(
   const kinds = new Set(needs.map((n) => n.kind));
   const hardKinds = new Set(needs.filter((n) => n.strength === "hard").map((n) => n.kind));
   const ca = opts.caCerts ?? "auto";
-  if (ca !== "none" && (ca !== "auto" || kinds.has("ca-certificates"))) {
+  // A base that already has a bundle at the usual place (distroless, Debian, Alpine all do) keeps its
+  // own: auto adds nothing (the safety net still judges the result against the need).
+  const baseHas = (p: string) => {
+    const st = base?.rootFs.lstat(p);
+    return !!st && (st.kind === "symlink" || (st.kind === "file" && st.size > 0) || st.kind === "dir");
+  };
+  const baseCa = baseHas(`/${CA_IN_IMAGE}`);
+  if (ca !== "none" && (ca !== "auto" || (kinds.has("ca-certificates") && !baseCa))) {
     const bundle = ca === "auto" ? `${hostRoot.replace(/\/$/, "")}/etc/ssl/certs/ca-certificates.crt` : ca;
     if (!existsSync(bundle)) {
       throw new ZerodepError(
@@ -361,12 +394,14 @@ async function imageFiles(
       );
     }
     files.push(hostFile(bundle, CA_IN_IMAGE, 0o644, rt));
-    env.push(`SSL_CERT_FILE=/${CA_IN_IMAGE}`);
+    const at = env.findIndex((e) => e.startsWith("SSL_CERT_FILE="));
+    if (at >= 0) env[at] = `SSL_CERT_FILE=/${CA_IN_IMAGE}`;
+    else env.push(`SSL_CERT_FILE=/${CA_IN_IMAGE}`);
   }
   const tz = opts.tzdata ?? "auto";
   // Only a hard need (Go's time.LoadLocation) brings zoneinfo by default; C's localtime is a soft
   // need (a named TZ silently becomes UTC without it): check notes it, --tzdata all packs it.
-  if (tz === "all" || (tz === "auto" && hardKinds.has("tzdata"))) {
+  if (tz === "all" || (tz === "auto" && hardKinds.has("tzdata") && !baseHas("/usr/share/zoneinfo"))) {
     const zi = `${hostRoot.replace(/\/$/, "")}/usr/share/zoneinfo`;
     if (!existsSync(zi))
       throw new ZerodepError(

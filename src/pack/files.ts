@@ -1,4 +1,5 @@
 import { createReadStream, lstatSync, readdirSync, readlinkSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { assertRegularFile } from "../io/reader.js";
 import type { TarInput } from "../tar/writer.js";
@@ -10,6 +11,7 @@ export interface TreeFile {
 }
 
 const enc = new TextEncoder();
+const SMALL_FILE = 256 * 1024;
 
 export function bytesFile(
   path: string,
@@ -42,7 +44,13 @@ export function hostFile(
     hostPath,
     input: {
       entry: { path, type: "file", mode, uid, gid, mtime, size },
-      body: () => createReadStream(hostPath, { highWaterMark: 1 << 20 }),
+      // Small files (zoneinfo has hundreds) in one read: a stream per file costs more than the bytes.
+      body:
+        size <= SMALL_FILE
+          ? async function* () {
+              yield await readFile(hostPath);
+            }
+          : () => createReadStream(hostPath, { highWaterMark: 1 << 20 }),
     },
   };
 }

@@ -364,6 +364,57 @@ describe("zerodep build: registries, tags and the one-new-layer promise", { skip
   });
 });
 
+describe("zerodep build: --add, --env, --version, dirty trees", { skip }, () => {
+  test("--add puts a file (mode kept) and a directory in their own layer; --version and --env reach the config", () => {
+    const dir = checkout("go-two", "add");
+    const assets = join(work, "assets");
+    mkdirSync(join(assets, "static", "css"), { recursive: true });
+    writeFileSync(join(assets, "static", "css", "a.css"), "body{}\n");
+    writeFileSync(join(assets, "run.sh"), "#!/bin/sh\necho hi\n", { mode: 0o755 });
+    writeFileSync(join(dir, "untracked.txt"), "x");
+    const out = join(work, "add-out");
+    const r = build([
+      "-C",
+      dir,
+      "./cmd/server",
+      "--out",
+      `oci:${out}:latest`,
+      "--version",
+      "9.9.9",
+      "--env",
+      "MODE=prod",
+      "--add",
+      `${join(assets, "static")}:/srv/static`,
+      "--add",
+      `${join(assets, "run.sh")}:/usr/local/bin/run.sh`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(
+      r.json!.warnings.some((w) => w.code === "VCS_DIRTY"),
+      "an untracked file makes the tree dirty, as Go's vcs.modified says",
+    );
+    assert.equal(r.json!.version, "9.9.9");
+    const c = skopeoConfig(`oci:${out}:latest`) as ReturnType<typeof skopeoConfig> & {
+      config: { Env: string[] };
+    };
+    assert.equal(c.config.Labels?.["org.opencontainers.image.version"], "9.9.9");
+    assert.ok(c.config.Env.includes("MODE=prod"));
+    assert.deepEqual(
+      c.history.map((h) => h.comment),
+      ["/etc/passwd, /etc/group, /tmp and runtime files", "added files", "the programs"],
+    );
+    // The added layer, read back with tar: modes and contents as on the host.
+    const layers = r.json!.images[0]!.images[0]!.layers;
+    const blob = join(out, "blobs", "sha256", layers[1]!.digest.slice(7));
+    const list = spawnSync("tar", ["-tvzf", blob], { encoding: "utf8" }).stdout;
+    assert.match(list, /^-rwxr-xr-x .* usr\/local\/bin\/run\.sh$/m);
+    assert.match(list, /^-rw-r--r-- .* srv\/static\/css\/a\.css$/m);
+    const p = podman(`oci:${out}:latest`, ["--entrypoint", "/usr/local/bin/run.sh"]);
+    // No shell in the image: the script cannot run, and the kernel says so (it exists, its interpreter does not).
+    assert.notEqual(p.code, 0);
+  });
+});
+
 describe("zerodep build: tags on explicit references, --platform all", { skip }, () => {
   let reg: TestRegistry;
   before(async () => {

@@ -265,7 +265,7 @@ async function checkContainer(pod: PodAt, c: Obj, at: Path, ctx: Ctx): Promise<v
         "RUN_AS_USER_NOT_IN_PASSWD",
         "warning",
         runAsUserPath,
-        `runAsUser ${runAsUser} is not in /etc/passwd of image ${image}${rows.length === 0 ? " (it has none)" : ""}, and ${v.resolved ?? "the program"} looks users up there (${passwdNeed.evidence.join(", ")})${go ? `: os/user fails with "user: unknown userid ${runAsUser}"` : ": getpwuid finds no entry"}`,
+        `runAsUser ${runAsUser} is not in /etc/passwd of image ${image}${rows.length === 0 ? " (it has none)" : ""}, and ${v.resolved ?? "the program"} looks users up there (${passwdNeed.evidence.join(", ")})${go ? `: os/user.LookupId fails with "user: unknown userid ${runAsUser}" and user.Current with "user: Current requires cgo or $USER set in environment" (containerd adds no passwd line; podman does unless --passwd=false)` : ": getpwuid finds no entry"}`,
         `run as a user the image lists (${rows.map((r) => `${r[0]}=${r[2]}`).join(", ") || "none"}), or add a passwd line for ${runAsUser} to the image`,
       );
     }

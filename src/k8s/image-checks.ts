@@ -351,10 +351,23 @@ function pinnedCheck(image: string, path: Path, add: Add): void {
  * integer, else a username); no user at all is treated as root (kubeGenericRuntimeManager.getImageUser).
  * The quoted texts are the kubelet's format strings, without their "(pod: …, container: …)" suffix.
  */
+const MAX_UID = 2n ** 31n - 1n;
+
 function runAsNonRootCheck(user: string | null, image: string, path: Path, add: Add): void {
   const u = user === null ? "" : (user.split(":")[0] ?? "");
-  const uid = /^[+-]?\d+$/.test(u) ? Number(u) : null;
-  if (u !== "" && uid === null) {
+  // strconv.ParseInt(u, 10, 64): an optional sign and digits, within int64 (else it is a username).
+  const big = /^[+-]?\d+$/.test(u) ? BigInt(u) : null;
+  const uid = big !== null && big >= -(2n ** 63n) && big < 2n ** 63n ? big : null;
+  if (uid !== null && uid !== 0n && (uid < 0n || uid > MAX_UID)) {
+    // validation.IsValidUserID: 0..math.MaxInt32, its message from InclusiveRangeError.
+    add(
+      "IMAGE_USER_ID_INVALID",
+      "error",
+      path,
+      `the kubelet refuses to start it (CreateContainerConfigError): "container has runAsNonRoot and image has an invalid user id (${uid}). (Must be 1-(${MAX_UID})): must be between 0 and ${MAX_UID}, inclusive" — image ${image} has USER ${user}`,
+      "set securityContext.runAsUser to a uid between 1 and 2147483647, or rebuild the image with one",
+    );
+  } else if (u !== "" && uid === null) {
     add(
       "IMAGE_USER_NOT_NUMERIC",
       "error",
@@ -362,7 +375,7 @@ function runAsNonRootCheck(user: string | null, image: string, path: Path, add: 
       `the kubelet refuses to start it (CreateContainerConfigError): "container has runAsNonRoot and image has non-numeric user (${u}), cannot verify user is non-root" — image ${image} has USER ${user}`,
       "set securityContext.runAsUser (and runAsGroup) to the user's numeric id from the image's /etc/passwd, or rebuild the image with a numeric USER (65532:65532)",
     );
-  } else if (uid === 0 || u === "") {
+  } else if (uid === 0n || u === "") {
     add(
       "IMAGE_USER_ROOT",
       "error",

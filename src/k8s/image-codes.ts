@@ -7,6 +7,8 @@ export const IMAGE_CHECK_CODES = [
   "IMAGE_USER_NOT_NUMERIC",
   /** runAsNonRoot, no runAsUser, and the image runs as root (USER 0, root's name is not numeric, or no USER). */
   "IMAGE_USER_ROOT",
+  /** runAsNonRoot, no runAsUser, and the image's numeric USER is outside 0..2147483647. */
+  "IMAGE_USER_ID_INVALID",
   /** runAsUser is not in the image's /etc/passwd and the program looks users up there. */
   "RUN_AS_USER_NOT_IN_PASSWD",
   /** command[0] is not an executable of the image (sh on scratch). */

@@ -179,6 +179,7 @@ describe("k8s image checks: each finding on a real image, each predicted failure
     });
     img.nonroot = await packTo("nonroot", { binaries: [fixture("go-static")], user: "nonroot" });
     img.root = await packTo("root", { binaries: [fixture("go-static")], user: "0" });
+    img.bigid = await packTo("bigid", { binaries: [fixture("go-static")], user: "4294967295", force: true });
     img.numeric = await packTo("numeric", { binaries: [fixture("go-static")] });
     img.user = await packTo("user", { binaries: [fixture("go-user")] });
     img.lookup = await packTo("lookup", { binaries: [join(bin, "lookup")] });
@@ -230,6 +231,24 @@ describe("k8s image checks: each finding on a real image, each predicted failure
     assert.ok(f2, JSON.stringify(r2));
     assert.ok(f2.message.includes(head(KUBELET_ROOT)), f2.message);
     assert.equal(f2.field, "spec.template.spec.securityContext.runAsNonRoot");
+
+    // USER 4294967295 (a uid beyond int32): the third variant.
+    const KUBELET_INVALID =
+      "container has runAsNonRoot and image has an invalid user id (%d). (Must be 1-(%d)): %s (pod: %q, container: %s)";
+    const r3 = await lint(
+      deployment({ image: "reg.example/app:big", securityContext: { runAsNonRoot: true } }),
+      {
+        "reg.example/app:big": img.bigid!.ref,
+      },
+    );
+    const f3 = r3.findings.find((x) => x.rule === "IMAGE_USER_ID_INVALID");
+    assert.ok(f3, JSON.stringify(r3));
+    const want = head(KUBELET_INVALID)
+      .replace("%d", "4294967295")
+      .replace("%d", String(2 ** 31 - 1))
+      // validation.IsValidUserID → InclusiveRangeError(0, math.MaxInt32), k8s.io/apimachinery
+      .replace("%s", `must be between 0 and ${2 ** 31 - 1}, inclusive`);
+    assert.ok(f3.message.includes(want), `${f3.message}\n${want}`);
 
     // A runAsUser settles it (the kubelet checks only that one), and so does a numeric USER.
     const ok1 = await lint(

@@ -504,9 +504,26 @@ describe("k8s image checks: each finding on a real image, each predicted failure
         deployment({ image: `${name}:latest` }),
         deployment({ image: `${reg.host}/missing:v1` }),
       ].join("---\n");
+      const gets = () =>
+        reg!
+          .log()
+          .split("\n")
+          .filter((l) => l.includes("GET /v2/app/manifests/v1 ")).length;
+      const before = gets();
       const r = await imageChecks(docsForTests(yaml, "all.yaml"), {
         registry: { insecure: true, retries: 0 },
       });
+      // One image named by three containers of three documents is fetched once per run (one GET per run).
+      const many = await imageChecks(
+        docsForTests(
+          [0, 1, 2]
+            .map(() => deployment({ image: `${name}:v1`, securityContext: { runAsNonRoot: true } }))
+            .join("---\n"),
+        ),
+        { registry: { insecure: true } },
+      );
+      assert.equal(many.findings.filter((f) => f.rule === "IMAGE_USER_NOT_NUMERIC").length, 3);
+      assert.equal(gets() - before, 2, reg.log().slice(-3000));
       const by = (i: number) => r.findings.filter((f) => f.document.index === i).map((f) => f.rule);
       // Read through the registry: the config's USER reached the kubelet check.
       assert.deepEqual(by(0).sort(), ["IMAGE_NOT_PINNED", "IMAGE_USER_NOT_NUMERIC"]);
@@ -530,6 +547,53 @@ describe("k8s image checks: each finding on a real image, each predicted failure
     } finally {
       await reg?.stop();
     }
+  });
+
+  test("odd manifest shapes: no crash, init containers checked, a bad reference is a note", async () => {
+    const yaml = [
+      stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "b" } }),
+      stringify({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "d" },
+        spec: { template: { spec: { containers: "x" } } },
+      }),
+      stringify({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "p" },
+        spec: {
+          nodeSelector: [],
+          securityContext: "yes",
+          affinity: {
+            nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [7] } },
+          },
+          initContainers: [
+            {
+              name: "init",
+              image: "reg.example/app@sha256:" + "a".repeat(64),
+              command: ["sh", "-c", "true"],
+            },
+          ],
+          containers: [
+            1,
+            null,
+            { name: "a" },
+            { name: "b", image: 5, securityContext: [] },
+            { name: "c", image: "Not A Ref::" },
+          ],
+        },
+      }),
+    ].join("---\n");
+    const r = await imageChecks(docsForTests(yaml, "odd.yaml"), {
+      images: { ["reg.example/app@sha256:" + "a".repeat(64)]: img.numeric!.ref },
+    });
+    assert.deepEqual(
+      r.findings.map((f) => `${f.rule} ${f.field}`),
+      ["COMMAND_NOT_IN_IMAGE spec.initContainers[0].command[0]", "IMAGE_NOT_PINNED spec.containers[4].image"],
+    );
+    assert.equal(r.notes.length, 1, JSON.stringify(r.notes));
+    assert.match(r.notes[0]!, /container "c": image Not A Ref:: not checked/);
   });
 
   test("an unreachable registry is a note, not a crash", async () => {

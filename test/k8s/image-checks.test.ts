@@ -14,6 +14,7 @@ import { imageChecks } from "../../src/k8s/image-checks.js";
 import { IMAGE_CHECK_CODES } from "../../src/k8s/image-codes.js";
 import type { K8sFinding } from "../../src/k8s/types.js";
 import { pack } from "../../src/pack/pack.js";
+import { streamedImage, tinyElf, zeroElfTar } from "../helpers/bomb-images.js";
 import { fixture, needs, run } from "../helpers/env.js";
 import { podman as podmanRaw, podmanRun } from "../helpers/podman.js";
 import { startRegistry, type TestRegistry } from "../registry/registry-for-tests.js";
@@ -594,6 +595,21 @@ describe("k8s image checks: each finding on a real image, each predicted failure
     );
     assert.equal(r.notes.length, 1, JSON.stringify(r.notes));
     assert.match(r.notes[0]!, /container "c": image Not A Ref:: not checked/);
+  });
+
+  test("a gzip bomb layer is refused by the layer limit: a note, bounded in time", async () => {
+    const ref = await streamedImage(join(work, "bomb"), [() => zeroElfTar(tinyElf(), 1, 64 << 20)], {
+      Entrypoint: ["/opt/bomb0"],
+    });
+    const started = Date.now();
+    const r = await imageChecks(docsForTests(deployment({ image: "reg.example/bomb:v1" })), {
+      images: { "reg.example/bomb:v1": ref },
+      maxLayerBytes: 1 << 20,
+    });
+    assert.ok(Date.now() - started < 20_000, "watchdog: finishes within 20 s");
+    assert.deepEqual(rules(r.findings), []);
+    assert.equal(r.notes.length, 1, JSON.stringify(r));
+    assert.match(r.notes[0]!, /image reg\.example\/bomb:v1 not checked: .*layer 0/);
   });
 
   test("an unreachable registry is a note, not a crash", async () => {

@@ -52,7 +52,10 @@ export function mutate(file: string, m: Mutation): Buffer | null {
       b[1] = 0x45 ^ 0xff; // e_ident[EI_MAG1] 'E' flipped: no longer ELF
       return b;
     case "bad-machine":
-      b.writeUInt16LE(0xb7, 0x12); // e_machine: x86-64 (62) → AArch64 (183)
+      // e_machine: x86-64 (62) → IA-64 (50), a machine no qemu-user handler emulates: once
+      // qemu-user-static's handlers are registered in binfmt_misc (the build tests run arm64 images),
+      // an AArch64 claim would be handed to qemu instead of failing with "exec format error".
+      b.writeUInt16LE(50, 0x12);
       return b;
     case "interp-outside":
       return pointOutside(b, PT_INTERP) ? b : null;

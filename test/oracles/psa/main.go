@@ -1,0 +1,102 @@
+// Command psa-oracle is the reference for zerodep's Pod Security checks (issue #16): it runs
+// k8s.io/pod-security-admission's own evaluator, the code the Kubernetes API server runs, on pods
+// read as JSON lines from stdin ({"metadata":…,"spec":…,"level":"restricted","version":"latest"}) and
+// prints one JSON line per input: {"allowed":bool,"reasons":[…],"details":[…]} in PSA's order, or
+// {"error":"…"} when the line does not decode into the API types.
+//
+// Pods are decoded the way the API server decodes them: case-sensitive field names, unknown fields
+// dropped (sigs.k8s.io/json, as k8s.io/apimachinery's JSON serializer does).
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+	kjson "sigs.k8s.io/json"
+)
+
+type input struct {
+	Metadata json.RawMessage `json:"metadata"`
+	Spec     json.RawMessage `json:"spec"`
+	Level    string          `json:"level"`
+	Version  string          `json:"version"`
+}
+
+type output struct {
+	Allowed bool     `json:"allowed"`
+	Reasons []string `json:"reasons"`
+	Details []string `json:"details"`
+	Error   string   `json:"error,omitempty"`
+}
+
+func main() {
+	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(make([]byte, 1<<20), 64<<20)
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	for in.Scan() {
+		line := in.Bytes()
+		if len(line) == 0 {
+			continue
+		}
+		if err := enc.Encode(evaluate(evaluator, line)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
+	if err := in.Err(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+}
+
+func evaluate(evaluator policy.Evaluator, line []byte) output {
+	var req input
+	if err := json.Unmarshal(line, &req); err != nil {
+		return output{Error: "request: " + err.Error()}
+	}
+	var meta metav1.ObjectMeta
+	var spec corev1.PodSpec
+	if len(req.Metadata) > 0 {
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(req.Metadata, &meta); err != nil {
+			return output{Error: "metadata: " + err.Error()}
+		}
+	}
+	if len(req.Spec) > 0 {
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(req.Spec, &spec); err != nil {
+			return output{Error: "spec: " + err.Error()}
+		}
+	}
+	level, err := api.ParseLevel(req.Level)
+	if err != nil {
+		return output{Error: "level: " + err.Error()}
+	}
+	version := req.Version
+	if version == "" {
+		version = "latest"
+	}
+	v, err := api.ParseVersion(version)
+	if err != nil {
+		return output{Error: "version: " + err.Error()}
+	}
+	agg := policy.AggregateCheckResults(evaluator.EvaluatePod(api.LevelVersion{Level: level, Version: v}, &meta, &spec))
+	res := output{Allowed: agg.Allowed, Reasons: agg.ForbiddenReasons, Details: agg.ForbiddenDetails}
+	if res.Reasons == nil {
+		res.Reasons = []string{}
+		res.Details = []string{}
+	}
+	return res
+}

@@ -79,6 +79,7 @@ export async function runPsaOracle(bin: string, reqs: PsaOracleRequest[]): Promi
   const code = await done;
   if (code !== 0) throw new Error(`psa-oracle exited ${code}: ${err}`);
   const lines = out.split("\n").filter((l) => l !== "");
-  if (lines.length !== reqs.length) throw new Error(`psa-oracle answered ${lines.length} of ${reqs.length} lines`);
+  if (lines.length !== reqs.length)
+    throw new Error(`psa-oracle answered ${lines.length} of ${reqs.length} lines`);
   return lines.map((l) => JSON.parse(l) as PsaOracleResult);
 }

@@ -112,12 +112,33 @@ export function checkControlCharacters(text: string, fail: Fail): void {
  * stream, before the parser builds its tree of the whole file (whose size grows with depth × length).
  */
 export function checkLexicalNesting(Y: Yaml, text: string, maxDepth: number, fail: Fail): void {
+  for (const _ of guardedLexemes(Y, text, maxDepth, fail));
+}
+
+/**
+ * The lexer's tokens of the text, checked as checkLexicalNesting does while they pass: a reader can feed
+ * them to `Parser.next` and lex the text only once.
+ */
+export function* guardedLexemes(
+  Y: Yaml,
+  text: string,
+  maxDepth: number,
+  fail: Fail,
+  maxTokensPerDocument = Number.POSITIVE_INFINITY,
+): Generator<string> {
   const { DOCUMENT, FLOW_END, SCALAR } = Y.CST;
   let offset = 0;
+  let tokens = 0;
   let flow = 0;
   let onLine = 0;
   let atScalar = false;
   for (const lx of new Y.Lexer().lex(text)) {
+    yield lx;
+    if (lx === DOCUMENT) tokens = 0;
+    else if (++tokens > maxTokensPerDocument) {
+      // The parser keeps the tree of the whole document (hundreds of bytes a token) until it ends.
+      fail(offset, `a YAML document of more than ${maxTokensPerDocument} tokens`);
+    }
     if (atScalar) {
       atScalar = false;
       offset += lx.length;

@@ -14,6 +14,8 @@ import {
   podSecurityChecks,
 } from "../../src/k8s/psa.js";
 import type { PodSecurityLevel } from "../../src/k8s/types.js";
+import { podOf } from "../../src/k8s/workloads.js";
+import { loadManifests } from "../../src/k8s/yaml.js";
 import { skipNow } from "../helpers/env.js";
 import { type PsaOracleRequest, psaOracle, runPsaOracle } from "../helpers/psa-oracle.js";
 
@@ -516,4 +518,73 @@ test("the API server's lines: enforce error for a Pod, warning for a workload", 
   assert.deepEqual(at[1]!.paths, [
     ["spec", "template", "spec", "containers", 0, "securityContext", "privileged"],
   ]);
+});
+
+test("violations point at the offending fields of a Deployment read from YAML", () => {
+  const text = [
+    "apiVersion: apps/v1", // 1
+    "kind: Deployment", // 2
+    "metadata:", // 3
+    "  name: web", // 4
+    "spec:", // 5
+    "  template:", // 6
+    "    metadata:", // 7
+    "      annotations:", // 8
+    "        container.apparmor.security.beta.kubernetes.io/app: unconfined", // 9
+    "    spec:", // 10
+    "      containers:", // 11
+    "        - name: app", // 12
+    "          image: registry.example/app@sha256:0000000000000000000000000000000000000000000000000000000000000000", // 13
+    "          securityContext:", // 14
+    "            privileged: true", // 15
+  ].join("\n");
+  const [doc] = loadManifests(text, "web.yaml");
+  const pod = podOf(doc!)!;
+  const v = evaluatePodSecurity(pod, "baseline", "latest", pod);
+  assert.deepEqual(
+    v.map((x) => [x.check, x.paths.map((p) => doc!.positionOf(p))]),
+    [
+      ["appArmorProfile", [{ line: 9, column: 9 }]],
+      ["privileged", [{ line: 15, column: 13 }]],
+    ],
+  );
+  assert.equal(
+    formatPodSecurity(v, "baseline", "latest", pod),
+    `would violate PodSecurity "baseline:latest": forbidden AppArmor profile (annotation must not set AppArmor profile type to "container.apparmor.security.beta.kubernetes.io/app="unconfined""), privileged (container "app" must not set securityContext.privileged=true)`,
+  );
+});
+
+test("hostile pod values (wrong types everywhere) never throw", () => {
+  const r = prng(99);
+  const junk = [null, 0, 1, -1, "", "x", true, false, [], {}, [null], [1, "a"], { name: 5 }, { type: 3 }];
+  const keys = [
+    "containers",
+    "initContainers",
+    "ephemeralContainers",
+    "securityContext",
+    "volumes",
+    "os",
+    "hostUsers",
+    "hostNetwork",
+    "capabilities",
+    "ports",
+    "sysctls",
+    "seccompProfile",
+    "annotations",
+    "lifecycle",
+    "livenessProbe",
+  ];
+  const build = (depth: number): unknown => {
+    if (depth > 3 || r() < 0.3) return junk[Math.floor(r() * junk.length)];
+    if (r() < 0.3) return Array.from({ length: Math.floor(r() * 3) }, () => build(depth + 1));
+    const o: Record<string, unknown> = {};
+    for (const k of keys) if (r() < 0.3) o[k] = build(depth + 1);
+    return o;
+  };
+  for (let i = 0; i < 3000; i++) {
+    for (const level of ["baseline", "restricted"] as const) {
+      const v = evaluatePodSecurity({ metadata: build(0), spec: build(0) }, level);
+      assert.ok(Array.isArray(v));
+    }
+  }
 });

@@ -7,7 +7,9 @@
  * Scalars are read with YAML 1.1 rules, as kubectl and the API server read manifests (sigs.k8s.io/yaml
  * on go-yaml v2): `yes`/`no`/`on`/`off` are booleans, `0777` is octal. A duplicate key is refused (kubectl
  * refuses it too, and a second `privileged:` must not hide the first from the lint); `<<` merge keys are
- * applied as go-yaml does (keys of the map itself win).
+ * applied as go-yaml does (keys of the map itself win). test/k8s/yaml-kubectl.test.ts reads a corpus of
+ * scalars, keys and structures with sigs.k8s.io/yaml itself and compares; the differences left (JSON's
+ * `\/` escape, the `!!float` tag, keys beyond int64) are listed there.
  *
  * Hostile input is bounded: at most 16 MiB a file, UTF-8 only, no control characters, collections nested
  * at most 128 deep (checked on the token stream before the recursive composer runs; real CRD schemas
@@ -15,7 +17,7 @@
  * the size of the file plus 100 000 (a billion-laughs file, or one anchor of 10 MB used 100 times, is
  * refused instead of expanding). Every problem is one ZerodepError MANIFEST_INVALID "FILE:LINE:COL: …".
  */
-import type { Document, LineCounter as YamlLineCounter, Node as YamlNode } from "yaml";
+import type { Document, Scalar, LineCounter as YamlLineCounter, Node as YamlNode } from "yaml";
 import { ZerodepError } from "../errors.js";
 import { ioErrorFrom, openRegularFile } from "../io/reader.js";
 import {
@@ -195,6 +197,22 @@ function addDocument(
   out.push({ file, index, value, positionOf });
 }
 
+/**
+ * A scalar key as sigs.k8s.io/yaml turns it into a JSON key: integers in full (int64), .inf/-.inf/.nan
+ * by name. (Other floats are formatted as float32 there; no manifest has float keys.)
+ */
+function keyString(v: unknown, n: Scalar): string {
+  if (typeof v !== "number") return String(v);
+  if (Number.isNaN(v)) return ".nan";
+  if (!Number.isFinite(v)) return v > 0 ? ".inf" : "-.inf";
+  const src = typeof n.source === "string" ? n.source.replaceAll("_", "") : "";
+  if (/^[-+]?(0|[1-9][0-9]*)$/.test(src)) {
+    const big = BigInt(src);
+    if (big >= -(2n ** 63n) && big < 2n ** 63n) return big.toString();
+  }
+  return String(v);
+}
+
 function start(n: unknown): number {
   return (n as { range?: [number, number, number] | null }).range?.[0] ?? 0;
 }
@@ -255,13 +273,7 @@ class Converter {
     if (depth > MANIFEST_MAX_DEPTH) this.fail(start(n), `nested more than ${MANIFEST_MAX_DEPTH} levels deep`);
     const Y = this.Y;
     if (n === null) return null;
-    if (Y.isScalar(n)) {
-      const v = n.value;
-      if (typeof v === "bigint") return Number(v);
-      // go-yaml v2 keeps timestamps and binary as the text written when the target is a plain value.
-      if (v instanceof Uint8Array || v instanceof Date) return n.source ?? String(v);
-      return v ?? null;
-    }
+    if (Y.isScalar(n)) return this.scalar(n);
     if (Y.isSeq(n)) {
       const offsets: number[] = [];
       const out = n.items.map((it) => {
@@ -283,11 +295,13 @@ class Converter {
         if (keyNode !== null && !Y.isScalar(keyNode)) {
           this.fail(start(keyNode), "a map key must be a scalar (a string or a number), not a collection");
         }
-        const keyScalar = keyNode as { value?: unknown; type?: string } | null;
-        const raw = keyScalar?.value;
-        // The library's YAML 1.1 schema reads a plain `<<` as its merge symbol.
-        const key = typeof raw === "symbol" ? "<<" : String(raw ?? "null");
+        const keyScalar = keyNode as Scalar | null;
         const at = keyNode ? start(keyNode) : start(pair.value);
+        const raw = keyScalar ? this.scalar(keyScalar, true) : null;
+        // kubectl (sigs.k8s.io/yaml) cannot turn a null key into a JSON key either.
+        if (raw === null) this.fail(at, "a map key is null (~, null or nothing): JSON has no such key");
+        // The library's YAML 1.1 schema reads a plain `<<` as its merge symbol.
+        const key = typeof raw === "symbol" ? "<<" : keyString(raw, keyScalar!);
         if (key === "<<" && keyScalar?.type === "PLAIN") {
           for (const m of this.mergeSources(this.deref(pair.value as unknown), depth)) merged.push([m, at]);
           continue;
@@ -312,6 +326,27 @@ class Converter {
       return out;
     }
     return null;
+  }
+
+  /**
+   * A scalar as go-yaml v2 gives it to sigs.k8s.io/yaml: timestamps and binary stay the text written,
+   * sexagesimal `1:20` is a string, `0o17` is octal, and .inf/.nan are refused (JSON has no such numbers).
+   */
+  scalar(n: Scalar, asKey = false): unknown {
+    const v = n.value;
+    if (typeof v === "bigint") return Number(v);
+    if (v instanceof Uint8Array || v instanceof Date) return n.source ?? String(v);
+    if (typeof v === "number") {
+      if (n.type === "PLAIN" && typeof n.source === "string" && n.source.includes(":")) return n.source;
+      if (!Number.isFinite(v) && !asKey) {
+        this.fail(start(n), `${escapedForMessage(String(n.source), 40)} is not a JSON number`);
+      }
+    }
+    if (typeof v === "string" && n.type === "PLAIN" && !n.tag && /^[-+]?0o[0-7_]+$/.test(v)) {
+      const sign = v.startsWith("-") ? -1 : 1;
+      return sign * Number.parseInt(v.replace(/^[-+]?0o/, "").replaceAll("_", ""), 8);
+    }
+    return v ?? null;
   }
 
   /** The maps a `<<` value names: one map (usually an alias) or a list of them. */

@@ -6,6 +6,10 @@
 //
 // Pods are decoded the way the API server decodes them: case-sensitive field names, unknown fields
 // dropped (sigs.k8s.io/json, as k8s.io/apimachinery's JSON serializer does).
+//
+// A line {"yaml":"…"} instead asks how kubectl reads one YAML document (sigs.k8s.io/yaml, go-yaml v2
+// with YAML 1.1 rules): {"json":…} from YAMLToJSON, and "strictError" when YAMLToJSONStrict refuses it
+// (duplicate keys), or {"error":"…"} when neither reads it.
 package main
 
 import (
@@ -19,9 +23,11 @@ import (
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 	kjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
 )
 
 type input struct {
+	YAML     *string         `json:"yaml"`
 	Metadata json.RawMessage `json:"metadata"`
 	Spec     json.RawMessage `json:"spec"`
 	Level    string          `json:"level"`
@@ -29,10 +35,12 @@ type input struct {
 }
 
 type output struct {
-	Allowed bool     `json:"allowed"`
-	Reasons []string `json:"reasons"`
-	Details []string `json:"details"`
-	Error   string   `json:"error,omitempty"`
+	Allowed     bool            `json:"allowed"`
+	Reasons     []string        `json:"reasons"`
+	Details     []string        `json:"details"`
+	JSON        json.RawMessage `json:"json,omitempty"`
+	StrictError string          `json:"strictError,omitempty"`
+	Error       string          `json:"error,omitempty"`
 }
 
 func main() {
@@ -67,6 +75,17 @@ func evaluate(evaluator policy.Evaluator, line []byte) output {
 	var req input
 	if err := json.Unmarshal(line, &req); err != nil {
 		return output{Error: "request: " + err.Error()}
+	}
+	if req.YAML != nil {
+		j, err := yaml.YAMLToJSON([]byte(*req.YAML))
+		if err != nil {
+			return output{Error: err.Error()}
+		}
+		res := output{JSON: j}
+		if _, err := yaml.YAMLToJSONStrict([]byte(*req.YAML)); err != nil {
+			res.StrictError = err.Error()
+		}
+		return res
 	}
 	var meta metav1.ObjectMeta
 	var spec corev1.PodSpec

@@ -134,7 +134,8 @@ export function* guardedLexemes(
   let atScalar = false;
   for (const lx of new Y.Lexer().lex(text)) {
     yield lx;
-    if (lx === DOCUMENT) tokens = 0;
+    // A new document starts at the stream's start marker, at `---` and after `...`.
+    if (lx === DOCUMENT || lx === "---" || lx === "...") tokens = 0;
     else if (++tokens > maxTokensPerDocument) {
       // The parser keeps the tree of the whole document (hundreds of bytes a token) until it ends.
       fail(offset, `a YAML document of more than ${maxTokensPerDocument} tokens`);

@@ -7,11 +7,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { ZerodepError } from "../../src/errors.js";
-import { loadManifests, readManifestFile } from "../../src/k8s/yaml.js";
+import { loadManifests, MANIFEST_MAX_DOCUMENT_TOKENS, readManifestFile } from "../../src/k8s/yaml.js";
 import { repoRoot } from "../helpers/env.js";
 
 const work = join(tmpdir(), `zd-k8s-yaml-${process.pid}-${Date.now().toString(36)}`);
@@ -228,6 +229,19 @@ test("a 10 MB flow list of tiny values is refused by the token cap, not read int
     /^MANIFEST_INVALID .*flow-big\.yaml:1:\d+: a YAML document of more than 2000000 tokens$/,
   );
   assert.ok(r.mib < 1024, `peak RSS ${r.mib.toFixed(0)} MiB`);
+});
+
+test("the token cap is per document: a stream with more tokens than one document may have is read", () => {
+  const doc = (i: number) =>
+    `---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d${i}\n  labels: {app: x}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        securityContext: {runAsNonRoot: true}\n`;
+  const text = Array.from({ length: 30_000 }, (_, i) => doc(i)).join("");
+  let tokens = 0;
+  for (const _ of new (createRequire(import.meta.url)("yaml") as typeof import("yaml")).Lexer().lex(text))
+    tokens++;
+  assert.ok(tokens > MANIFEST_MAX_DOCUMENT_TOKENS, `${tokens} tokens in the stream`);
+  const r = readInChild(write("stream.yaml", text), 60_000);
+  assert.equal(r.signal, null, "finished within the watchdog");
+  assert.equal(r.message, "documents 30000");
 });
 
 test("a file over 16 MiB is refused before it is read; not UTF-8 names the byte", async () => {

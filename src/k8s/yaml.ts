@@ -287,9 +287,12 @@ class Converter {
       const out: Record<string, unknown> = {};
       const offsets: Record<string, number> = Object.create(null);
       const merged: [Record<string, unknown>, number][] = [];
-      const set = (o: Record<string, unknown>, k: string, v: unknown) =>
+      const set = (o: Record<string, unknown>, k: string, v: unknown) => {
         // A key "__proto__" must be a plain property, not the prototype.
-        Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+        if (k === "__proto__") {
+          Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+        } else o[k] = v;
+      };
       for (const pair of n.items) {
         const keyNode = this.deref(pair.key);
         if (keyNode !== null && !Y.isScalar(keyNode)) {
@@ -342,7 +345,13 @@ class Converter {
         this.fail(start(n), `${escapedForMessage(String(n.source), 40)} is not a JSON number`);
       }
     }
-    if (typeof v === "string" && n.type === "PLAIN" && !n.tag && /^[-+]?0o[0-7_]+$/.test(v)) {
+    if (
+      typeof v === "string" &&
+      n.type === "PLAIN" &&
+      v.includes("0o") &&
+      !n.tag &&
+      /^[-+]?0o[0-7_]+$/.test(v)
+    ) {
       const sign = v.startsWith("-") ? -1 : 1;
       return sign * Number.parseInt(v.replace(/^[-+]?0o/, "").replaceAll("_", ""), 8);
     }

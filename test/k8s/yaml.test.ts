@@ -115,6 +115,15 @@ test("YAML 1.1 scalars and merge keys as go-yaml v2 (kubectl) reads them; timest
   });
 });
 
+test("a __proto__ key is a plain property, not the prototype (no prototype pollution)", () => {
+  const [d] = loadManifests("kind: X\n__proto__: {polluted: true}\n", "m.yaml");
+  const v = d!.value as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(v), Object.prototype);
+  assert.deepEqual(Object.keys(v), ["kind", "__proto__"]);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.deepEqual(d!.positionOf(["__proto__", "polluted"]), { line: 2, column: 13 });
+});
+
 test("bad input: one line with FILE:LINE:COL", () => {
   assert.equal(errorOf("a: 1\nb:\n  c: 1\n  c: 2\n"), 'm.yaml:4:3: duplicate key "c" (first at 3:3)');
   assert.match(errorOf("kind: Pod\nspec: [\n"), /^m\.yaml:3:1: not valid YAML: /);

@@ -44,7 +44,9 @@ function podGenerator(seed: number) {
   const maybe = (o: Obj, k: string, values: readonly unknown[], p = 0.5) => {
     if (chance(p)) o[k] = pick(values);
   };
-  const NAMES = ["a", "b", "c", "app", "init", "debug", "sidecar", "web-1", "x"];
+  // Names and capabilities outside ASCII: PSA quotes names raw and sorts in UTF-8 byte order, where
+  // U+FF21 comes before U+1D4B3 (JavaScript's UTF-16 order says the opposite).
+  const NAMES = ["a", "b", "c", "app", "init", "debug", "sidecar", "web-1", "x", 'we"ird', "ünï"];
   const CAPS = [
     "NET_BIND_SERVICE",
     "net_bind_service",
@@ -55,6 +57,9 @@ function podGenerator(seed: number) {
     "all",
     "KILL",
     "BPF",
+    "\uFF21CAP",
+    "\u{1D4B3}CAP",
+    "ÇAP",
   ];
   const SECCOMP = ["RuntimeDefault", "Localhost", "Unconfined", "", "runtimedefault"];
   const APPARMOR = ["RuntimeDefault", "Localhost", "Unconfined", "", "custom"];

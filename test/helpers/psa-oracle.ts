@@ -46,20 +46,26 @@ export function psaOracle(): string | null {
   return bin;
 }
 
-/** PSA's verdict on one pod (the oracle's output line). */
+/**
+ * The oracle's answer to one line: PSA's verdict on a pod (allowed, reasons, details); for a {yaml}
+ * request kubectl's reading (json, strictError); for a {decode} request the strict decoding's unknown
+ * and duplicate fields (decodeErrors). See test/oracles/psa/main.go.
+ */
 export interface PsaOracleResult {
   allowed: boolean;
   reasons: string[];
   details: string[];
+  json?: unknown;
+  strictError?: string;
+  decodeErrors?: string[];
   error?: string;
 }
 
-export interface PsaOracleRequest {
-  metadata: unknown;
-  spec: unknown;
-  level: string;
-  version: string;
-}
+/** A pod to evaluate, a YAML document to read as kubectl does, or a manifest to decode strictly. */
+export type PsaOracleRequest =
+  | { metadata: unknown; spec: unknown; level: string; version: string }
+  | { yaml: string }
+  | { decode: unknown };
 
 /** Evaluates many pods in one run of the oracle (one JSON line in, one out, in order). */
 export async function runPsaOracle(bin: string, reqs: PsaOracleRequest[]): Promise<PsaOracleResult[]> {

@@ -17,7 +17,7 @@ import type { PodSecurityLevel } from "../../src/k8s/types.js";
 import { podOf } from "../../src/k8s/workloads.js";
 import { loadManifests } from "../../src/k8s/yaml.js";
 import { skipNow } from "../helpers/env.js";
-import { type PsaOracleRequest, psaOracle, runPsaOracle } from "../helpers/psa-oracle.js";
+import { psaOracle, runPsaOracle } from "../helpers/psa-oracle.js";
 
 /** mulberry32: a small seeded PRNG, so a failure names a case that can be replayed. */
 function prng(seed: number): () => number {
@@ -272,7 +272,7 @@ test("PSA's own evaluator and ours agree on 2500 random pods, message for messag
   const bin = psaOracle();
   if (!bin) return skipNow(t, "MISSING: tool go (builds the PSA oracle, test/oracles/psa)");
   const next = podGenerator(16);
-  const reqs: PsaOracleRequest[] = [];
+  const reqs: { metadata: unknown; spec: unknown; level: string; version: string }[] = [];
   const vr = prng(7);
   for (let i = 0; i < 2500; i++) {
     const pod = next();

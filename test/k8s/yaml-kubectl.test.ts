@@ -133,12 +133,12 @@ test("loadManifests reads every document as sigs.k8s.io/yaml (kubectl) does", as
   if (!bin) return skipNow(t, "MISSING: tool go (builds the oracle, test/oracles/psa)");
   const want = await runPsaOracle(
     bin,
-    DOCS.map((yaml) => ({ yaml }) as never),
+    DOCS.map((yaml) => ({ yaml })),
   );
   const disagreements: string[] = [];
   let agree = 0;
   DOCS.forEach((text, i) => {
-    const w = want[i] as unknown as { json?: unknown; strictError?: string; error?: string };
+    const w = want[i]!;
     let got: unknown;
     let err: string | undefined;
     try {

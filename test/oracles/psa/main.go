@@ -10,6 +10,12 @@
 // A line {"yaml":"…"} instead asks how kubectl reads one YAML document (sigs.k8s.io/yaml, go-yaml v2
 // with YAML 1.1 rules): {"json":…} from YAMLToJSON, and "strictError" when YAMLToJSONStrict refuses it
 // (duplicate keys), or {"error":"…"} when neither reads it.
+//
+// A line {"decode":{…manifest…}} decodes a manifest strictly into its k8s.io/api type (by apiVersion
+// and kind: v1 Pod, Service, ConfigMap, ServiceAccount; apps/v1 Deployment, StatefulSet, DaemonSet,
+// ReplicaSet; batch/v1 Job, CronJob), as the API server's strict field validation does:
+// {"decodeErrors":[…]} lists unknown and duplicate fields (empty when none), {"error":"…"} when it
+// does not decode at all or the kind is not one of those.
 package main
 
 import (
@@ -18,6 +24,8 @@ import (
 	"fmt"
 	"os"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/pod-security-admission/api"
@@ -28,6 +36,7 @@ import (
 
 type input struct {
 	YAML     *string         `json:"yaml"`
+	Decode   json.RawMessage `json:"decode"`
 	Metadata json.RawMessage `json:"metadata"`
 	Spec     json.RawMessage `json:"spec"`
 	Level    string          `json:"level"`
@@ -40,7 +49,9 @@ type output struct {
 	Details     []string        `json:"details"`
 	JSON        json.RawMessage `json:"json,omitempty"`
 	StrictError string          `json:"strictError,omitempty"`
-	Error       string          `json:"error,omitempty"`
+	// Set (possibly empty) for a decode request.
+	DecodeErrors *[]string `json:"decodeErrors,omitempty"`
+	Error        string    `json:"error,omitempty"`
 }
 
 func main() {
@@ -75,6 +86,9 @@ func evaluate(evaluator policy.Evaluator, line []byte) output {
 	var req input
 	if err := json.Unmarshal(line, &req); err != nil {
 		return output{Error: "request: " + err.Error()}
+	}
+	if len(req.Decode) > 0 {
+		return decode(req.Decode)
 	}
 	if req.YAML != nil {
 		j, err := yaml.YAMLToJSON([]byte(*req.YAML))
@@ -118,4 +132,45 @@ func evaluate(evaluator policy.Evaluator, line []byte) output {
 		res.Details = []string{}
 	}
 	return res
+}
+
+func decode(data []byte) output {
+	var tm metav1.TypeMeta
+	if err := json.Unmarshal(data, &tm); err != nil {
+		return output{Error: "decode: " + err.Error()}
+	}
+	var obj interface{}
+	switch tm.APIVersion + " " + tm.Kind {
+	case "v1 Pod":
+		obj = &corev1.Pod{}
+	case "v1 Service":
+		obj = &corev1.Service{}
+	case "v1 ConfigMap":
+		obj = &corev1.ConfigMap{}
+	case "v1 ServiceAccount":
+		obj = &corev1.ServiceAccount{}
+	case "apps/v1 Deployment":
+		obj = &appsv1.Deployment{}
+	case "apps/v1 StatefulSet":
+		obj = &appsv1.StatefulSet{}
+	case "apps/v1 DaemonSet":
+		obj = &appsv1.DaemonSet{}
+	case "apps/v1 ReplicaSet":
+		obj = &appsv1.ReplicaSet{}
+	case "batch/v1 Job":
+		obj = &batchv1.Job{}
+	case "batch/v1 CronJob":
+		obj = &batchv1.CronJob{}
+	default:
+		return output{Error: fmt.Sprintf("decode: unknown apiVersion/kind %q %q", tm.APIVersion, tm.Kind)}
+	}
+	strict, err := kjson.UnmarshalStrict(data, obj, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
+	if err != nil {
+		return output{Error: "decode: " + err.Error()}
+	}
+	msgs := []string{}
+	for _, e := range strict {
+		msgs = append(msgs, e.Error())
+	}
+	return output{DecodeErrors: &msgs}
 }

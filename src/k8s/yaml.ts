@@ -8,15 +8,16 @@
  * on go-yaml v2): `yes`/`no`/`on`/`off` are booleans, `0777` is octal. A duplicate key is refused (the
  * strict reader of sigs.k8s.io/yaml refuses it too; the lenient one silently keeps the last, and a
  * second `privileged:` must not hide the first from the lint); `<<` merge keys are applied as go-yaml
- * does (keys of the map itself win). test/k8s/yaml-kubectl.test.ts reads a corpus of
- * scalars, keys and structures with sigs.k8s.io/yaml itself and compares; the differences left (JSON's
- * `\/` escape, the `!!float` tag, keys beyond int64) are listed there.
+ * does (keys of the map itself win). test/k8s/yaml-kubectl.test.ts reads a corpus of scalars, keys and
+ * structures with sigs.k8s.io/yaml itself and compares; the differences left (JSON's `\/` escape, the
+ * `!!float` tag, keys beyond int64) are listed there.
  *
  * Hostile input is bounded: at most 16 MiB a file, UTF-8 only, no control characters, collections nested
  * at most 128 deep (checked on the token stream before the recursive composer runs; real CRD schemas
  * nest about 30), at most MANIFEST_MAX_DOCUMENT_TOKENS lexical tokens in one document, aliases followed
  * at most 100 times a file, and the values built from aliases at most the size of the file plus 100 000
- * (a billion-laughs file, or one anchor of 10 MB used 100 times, is refused instead of expanding). Every problem is one ZerodepError MANIFEST_INVALID "FILE:LINE:COL: …".
+ * (a billion-laughs file, or one anchor of 10 MB used 100 times, is refused instead of expanding).
+ * Every problem is one ZerodepError MANIFEST_INVALID "FILE:LINE:COL: …".
  */
 import type { Document, Scalar, LineCounter as YamlLineCounter, Node as YamlNode } from "yaml";
 import { ZerodepError } from "../errors.js";

@@ -46,14 +46,24 @@
  * a stack overflow inside a regular-expression compilation aborts the whole process instead of
  * throwing), the library's own O(n²) duplicate-key check replaced by a set per map, and aliases
  * followed at most 100 times (each follow scans the document, and a billion-laughs file would
- * otherwise be walked exponentially).
+ * otherwise be walked exponentially). The lexical and tree guards live in src/yaml/guards.ts, shared with
+ * the Kubernetes manifest reader (src/k8s/yaml.ts).
  */
 import { statSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import type { CST, Document, Pair, Scalar, YAMLMap, YAMLSeq, Node as YamlNode } from "yaml";
+import type { Document, Pair, Scalar, YAMLMap, YAMLSeq, Node as YamlNode } from "yaml";
 import { clip, ZerodepError } from "../errors.js";
 import { ioErrorFrom, openRegularFile } from "../io/reader.js";
+import {
+  checkControlCharacters,
+  checkLexicalNesting,
+  checkTreeNesting,
+  decodeUtf8 as decodeUtf8As,
+  type Fail,
+  lineCol,
+  type Yaml,
+  yamlLibrary,
+} from "../yaml/guards.js";
 import type { AddedPath, BuildOptions, CgoMode } from "./types.js";
 
 /** Largest project file read; anything bigger is refused before parsing (a real one is a few hundred bytes). */
@@ -157,77 +167,16 @@ export async function loadProject(file: string): Promise<ProjectFile> {
   return parseProject(decodeUtf8(bytes, file), file);
 }
 
+/** UTF-8 text of the file (a BOM dropped), or PROJECT_FILE naming the line and column of the first bad byte. */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  return decodeUtf8As(bytes, file, "PROJECT_FILE");
+}
+
 function tooBig(file: string, size: number): ZerodepError {
   return new ZerodepError(
     "PROJECT_FILE",
     `${file}: ${size} bytes; a project file may have at most ${PROJECT_FILE_MAX_BYTES} (1 MiB)`,
   );
-}
-
-/** UTF-8 text of the file (a BOM dropped), or PROJECT_FILE naming the line and column of the first bad byte. */
-export function decodeUtf8(bytes: Uint8Array, file: string): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    const bad = firstInvalidUtf8(bytes);
-    let line = 1;
-    let start = 0;
-    for (let i = 0; i < bad; i++) {
-      if (bytes[i] === 0x0a) {
-        line++;
-        start = i + 1;
-      }
-    }
-    const byte = (bytes[bad] ?? 0).toString(16).padStart(2, "0");
-    throw new ZerodepError(
-      "PROJECT_FILE",
-      `${file}:${line}:${bad - start + 1}: not UTF-8 (byte 0x${byte} at offset ${bad}); save the file as UTF-8`,
-    );
-  }
-}
-
-/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence (RFC 3629). */
-function firstInvalidUtf8(b: Uint8Array): number {
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i]!;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    let n: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) n = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      n = 2;
-      if (c === 0xe0) lo = 0xa0; // no overlong forms
-      if (c === 0xed) hi = 0x9f; // no surrogates
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 3;
-      if (c === 0xf0) lo = 0x90;
-      if (c === 0xf4) hi = 0x8f; // nothing past U+10FFFF
-    } else return i;
-    for (let k = 1; k <= n; k++) {
-      const d = b[i + k];
-      if (d === undefined) return i;
-      if (k === 1 ? d < lo || d > hi : d < 0x80 || d > 0xbf) return i;
-    }
-    i += n + 1;
-  }
-  return b.length;
-}
-
-type Yaml = typeof import("yaml");
-let yamlLib: Yaml | undefined;
-/**
- * The YAML library, loaded on first use: only commands that read a project file pay for it. It is
- * required synchronously (parseProject is synchronous; the package's "node" entry is CommonJS, the same
- * module `await import("yaml")` would load).
- */
-function yaml(): Yaml {
-  yamlLib ??= createRequire(import.meta.url)("yaml") as Yaml;
-  return yamlLib;
 }
 
 /**
@@ -236,7 +185,7 @@ function yaml(): Yaml {
  * with the line of the key). Every problem is one ZerodepError PROJECT_FILE "FILE:LINE:COL: …".
  */
 export function parseProject(text: string, file: string): ProjectFile {
-  const Y = yaml();
+  const Y = yamlLibrary();
   if (text.startsWith("\uFEFF")) text = text.slice(1);
   const at = (offset: number) => `${file}:${lineCol(text, offset)}`;
   const fail = (offset: number, msg: string): never => {
@@ -248,19 +197,10 @@ export function parseProject(text: string, file: string): ProjectFile {
       `${file}: ${text.length} characters; a project file may have at most 1 MiB`,
     );
   }
-  // YAML streams are printable characters only (YAML 1.2 §5.1): a NUL or a terminal escape is refused
-  // here, before it can end up in a value.
-  const control = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]/.exec(text);
-  if (control) {
-    const u = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-    fail(
-      control.index,
-      `control character U+${u}: YAML allows only printable characters (escape it in a "quoted string")`,
-    );
-  }
-  checkLexicalNesting(Y, text, fail);
+  checkControlCharacters(text, fail);
+  checkLexicalNesting(Y, text, MAX_DEPTH, fail);
   const tokens = Array.from(new Y.Parser().parse(text));
-  checkTreeNesting(tokens, fail);
+  checkTreeNesting(tokens, MAX_DEPTH, fail);
   const composer = new Y.Composer({
     // The library's duplicate check compares every key with every other (98 s for a 1 MiB flow map):
     // readMap does it with a set, in the maps that are read.
@@ -276,87 +216,6 @@ export function parseProject(text: string, file: string): ProjectFile {
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) fail(problem.pos[0], `not valid YAML: ${escaped(problem.message.split("\n")[0]!)}`);
   return new ProjectReader(Y, doc, text, file, at, fail).read();
-}
-
-type Fail = (offset: number, msg: string) => never;
-
-/** "LINE:COL" of a character offset, both from 1 (columns count UTF-16 units, as editors mostly do). */
-function lineCol(text: string, offset: number): string {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return `${line}:${offset - start + 1}`;
-}
-
-/**
- * Caps flow nesting (`[[[[`) and block indicators on one line (`- - - -`) on the lexer's flat token
- * stream, before the parser builds its tree of the whole file (whose size grows with depth × length).
- */
-function checkLexicalNesting(Y: Yaml, text: string, fail: Fail): void {
-  const { DOCUMENT, FLOW_END, SCALAR } = Y.CST;
-  let offset = 0;
-  let flow = 0;
-  let onLine = 0;
-  let atScalar = false;
-  for (const lx of new Y.Lexer().lex(text)) {
-    if (atScalar) {
-      atScalar = false;
-      offset += lx.length;
-      continue;
-    }
-    switch (lx) {
-      case DOCUMENT:
-      case FLOW_END:
-        if (lx === FLOW_END) flow = 0;
-        continue; // markers of the lexer, not characters of the source
-      case SCALAR:
-        atScalar = true;
-        continue;
-      case "[":
-      case "{":
-        if (++flow > MAX_DEPTH) fail(offset, `nested more than ${MAX_DEPTH} levels deep`);
-        break;
-      case "]":
-      case "}":
-        if (flow > 0) flow--;
-        break;
-      case "-":
-      case "?":
-      case ":":
-        if (flow === 0 && ++onLine > MAX_DEPTH) fail(offset, `nested more than ${MAX_DEPTH} levels deep`);
-        break;
-      case "\n":
-      case "\r\n":
-        onLine = 0;
-        break;
-    }
-    offset += lx.length;
-  }
-}
-
-/** Caps the nesting of collections in the parsed tree (indentation can nest ~1400 levels in 1 MiB). */
-function checkTreeNesting(tokens: CST.Token[], fail: Fail): void {
-  const stack: [CST.Token, number][] = tokens.map((t) => [t, 0]);
-  while (stack.length > 0) {
-    const [t, depth] = stack.pop()!;
-    switch (t.type) {
-      case "document":
-        if (t.value) stack.push([t.value, depth]);
-        break;
-      case "block-map":
-      case "block-seq":
-      case "flow-collection":
-        if (depth + 1 > MAX_DEPTH) fail(t.offset, `nested more than ${MAX_DEPTH} levels deep`);
-        for (const item of t.items as CST.CollectionItem[]) {
-          if (item.key) stack.push([item.key, depth + 1]);
-          if (item.value) stack.push([item.value, depth + 1]);
-        }
-        break;
-    }
-  }
 }
 
 const TOP_KEYS = ["version", "build"];

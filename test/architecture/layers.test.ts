@@ -12,7 +12,7 @@ import { repoRoot } from "../helpers/env.js";
 
 const FLOORS: string[][] = [
   ["errors.ts", "diagnostic.ts", "binary", "io"], // primitives
-  ["elf", "pe", "macho", "go", "tar", "oci"], // formats: pure parsers and builders
+  ["elf", "pe", "macho", "go", "tar", "oci", "yaml"], // formats: pure parsers and builders
   ["inspect"], // facts about one file
   ["resolve", "check", "scan"], // will it run in a root; trees of files
   ["image"], // image sources, sinks, the merged tree, the indexing pass

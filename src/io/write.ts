@@ -1,6 +1,9 @@
+import { randomBytes } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
-import { open } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { IoError, ZerodepError } from "../errors.js";
+import { removeOnInterrupt } from "./cleanup.js";
 
 /** The errno code of a Node system error ("ENOENT"), or undefined. */
 export function errnoOf(e: unknown): string | undefined {
@@ -94,4 +97,30 @@ export function naming(err: unknown, path: string, doing = "writing"): unknown {
   const e = err as NodeJS.ErrnoException;
   if (!e || typeof e !== "object" || typeof e.code !== "string" || e.path !== undefined) return err;
   return new IoError(e.code, `${path}: ${doing}: ${e.message}`, { cause: err });
+}
+
+/**
+ * Writes a whole text file atomically: a temporary file beside it (registered for removal on Ctrl-C),
+ * fsynced, then renamed over `file`. An interrupted run leaves the old file (or none), never half of one.
+ */
+export async function writeFileAtomic(file: string, text: string | Uint8Array): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  const release = removeOnInterrupt(tmp);
+  try {
+    const fh = await open(tmp, "wx", 0o644).catch((e: unknown) => {
+      throw naming(e, file);
+    });
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw naming(e, file);
+  } finally {
+    release();
+  }
 }

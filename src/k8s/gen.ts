@@ -45,6 +45,8 @@ export type K8sGenCode = (typeof K8S_GEN_CODES)[number];
 export interface ResourceAmounts {
   cpu?: string;
   memory?: string;
+  /** The container's writable layer, its logs and its disk-backed emptyDirs (the /tmp we mount). */
+  "ephemeral-storage"?: string;
 }
 export interface GenResources {
   requests?: ResourceAmounts;
@@ -134,14 +136,15 @@ export interface GenResult {
  * Requests that let the pod be scheduled on a small node, limits that cap a runaway. Memory request =
  * limit (no overcommit: the pod is not the first OOM victim of its node). The CPU limit is there
  * because Pod Security does not ask for it but kube-score and most policies do, and because the Go
- * runtime sizes GOMAXPROCS from it.
+ * runtime sizes GOMAXPROCS from it. Ephemeral storage bounds what the emptyDirs can fill on the node's
+ * disk (a read-only root moves the writes there); the kubelet evicts a pod beyond its limit.
  */
 export const DEFAULT_RESOURCES: Required<{
   requests: Required<ResourceAmounts>;
   limits: Required<ResourceAmounts>;
 }> = {
-  requests: { cpu: "100m", memory: "128Mi" },
-  limits: { cpu: "1", memory: "128Mi" },
+  requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
+  limits: { cpu: "1", memory: "128Mi", "ephemeral-storage": "512Mi" },
 };
 
 type Yaml = typeof import("yaml");
@@ -376,8 +379,7 @@ export async function generateManifests(image: string | ImageRef, opts: GenOptio
         );
       }
       const passwdText = await readSmall(a.rootFs, "/etc/passwd");
-      const inPasswd =
-        passwdText !== null && passwdText.split("\n").some((l) => l.split(":")[2] === String(uid));
+      const inPasswd = passwdText?.split("\n").some((l) => l.split(":")[2] === String(uid)) === true;
       const c = v.programCheck;
       const needs = c?.needs ?? [];
       if (!inPasswd && needs.some((n) => n.kind === "passwd")) {
@@ -650,5 +652,6 @@ function defined(a: ResourceAmounts | undefined): ResourceAmounts {
   const out: ResourceAmounts = {};
   if (a?.cpu !== undefined) out.cpu = a.cpu;
   if (a?.memory !== undefined) out.memory = a.memory;
+  if (a?.["ephemeral-storage"] !== undefined) out["ephemeral-storage"] = a["ephemeral-storage"];
   return out;
 }

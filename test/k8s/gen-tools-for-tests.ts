@@ -152,3 +152,23 @@ export function strictDecode(decoder: string, yaml: string): { code: number | nu
   const r = spawnSync(decoder, [], { input: yaml, encoding: "utf8", timeout: 30_000 });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
+
+/** A program that needs a writable temporary directory, and says whether it got one. */
+export const TMP_WRITER = `package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	f, err := os.CreateTemp("", "zd-*")
+	if err != nil {
+		fmt.Println("tmp write failed:", err)
+		os.Exit(1)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	fmt.Println("ok", f.Name())
+}
+`;

@@ -19,31 +19,12 @@ import {
   goHasSymbol,
   kubeScorePath,
   strictDecode,
+  TMP_WRITER,
 } from "./gen-tools-for-tests.js";
 
 const work = join(tmpdir(), `zd-k8s-gen-${process.pid}-${Date.now().toString(36)}`);
 mkdirSync(work, { recursive: true });
 after(() => rmSync(work, { recursive: true, force: true }));
-
-/** A program that needs a writable temporary directory, and says whether it got one. */
-export const TMP_WRITER = `package main
-
-import (
-	"fmt"
-	"os"
-)
-
-func main() {
-	f, err := os.CreateTemp("", "zd-*")
-	if err != nil {
-		fmt.Println("tmp write failed:", err)
-		os.Exit(1)
-	}
-	f.Close()
-	os.Remove(f.Name())
-	fmt.Println("ok", f.Name())
-}
-`;
 
 /** Packs a binary into oci:DIR:t with extra pack flags; returns the reference. */
 function pack(name: string, binary: string, flags: string[] = []): string {

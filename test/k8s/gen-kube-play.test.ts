@@ -17,7 +17,7 @@ import { type GenResult, generateManifests, toYamlDocuments } from "../../src/k8
 import { zerodep } from "../helpers/cli.js";
 import { needs } from "../helpers/env.js";
 import { podman } from "../helpers/podman.js";
-import { buildGoProgram, TMP_WRITER } from "./gen-tools-for-tests.js";
+import { buildGoProgram, CACHE_WRITER, TMP_WRITER } from "./gen-tools-for-tests.js";
 
 const work = join(tmpdir(), `zd-k8s-play-${process.pid}-${Date.now().toString(36)}`);
 mkdirSync(work, { recursive: true });
@@ -97,5 +97,32 @@ describe("podman kube play runs the generated Pod with its read-only root", () =
     const bad = play(stripped, "pod-no-emptydir.yaml");
     assert.equal(bad.code, "1", bad.logs);
     assert.match(bad.logs, /tmp write failed: open \/tmp\/zd-\d+: read-only file system/);
+  });
+
+  test("the cache directory emptyDir is where os.UserCacheDir writes under the read-only root", {
+    skip,
+    timeout: 600_000,
+  }, async () => {
+    const bin = buildGoProgram(join(work, "src-cache"), "cachewriter", CACHE_WRITER, "1.25");
+    const layout = join(work, "layout-cache");
+    const p = zerodep(["pack", bin, "--out", `oci:${layout}:t`]);
+    assert.equal(p.code, 0, p.stderr);
+    const r = await generateManifests(`oci:${layout}:t`, { kind: "Pod", name: "cw" });
+    const pulled = pm(["pull", "-q", `oci:${layout}:t`]);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.equal(pm(["tag", pulled.stdout.trim().split("\n").pop()!, "localhost/cw:latest"]).code, 0);
+    const cache = r.facts.writablePaths[0]!.path;
+    const good = play(r, "cache.yaml");
+    assert.equal(good.code, "0", good.logs);
+    assert.equal(good.logs.trim(), `ok ${cache}/zd-cache`);
+    const stripped = structuredClone(r);
+    const pod = stripped.documents[0] as {
+      spec: { volumes?: unknown; containers: { volumeMounts?: unknown }[] };
+    };
+    delete pod.spec.volumes;
+    delete pod.spec.containers[0]!.volumeMounts;
+    const bad = play(stripped, "cache-no-emptydir.yaml");
+    assert.equal(bad.code, "1", bad.logs);
+    assert.match(bad.logs, /cache write failed: .*(read-only file system|no such file or directory)/);
   });
 });

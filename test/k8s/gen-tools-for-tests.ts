@@ -172,3 +172,25 @@ func main() {
 	fmt.Println("ok", f.Name())
 }
 `;
+
+/** A program that writes into its user cache directory (os.UserCacheDir: $XDG_CACHE_HOME or $HOME/.cache). */
+export const CACHE_WRITER = `package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+func main() {
+	dir, err := os.UserCacheDir()
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "zd-cache"), []byte("x"), 0o600)
+	}
+	if err != nil {
+		fmt.Println("cache write failed:", err)
+		os.Exit(1)
+	}
+	fmt.Println("ok", filepath.Join(dir, "zd-cache"))
+}
+`;

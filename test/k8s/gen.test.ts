@@ -15,6 +15,7 @@ import { startRegistry, type TestRegistry } from "../registry/registry-for-tests
 import {
   buildGoProgram,
   buildStrictDecoder,
+  CACHE_WRITER,
   goDefaultGodebug,
   goHasSymbol,
   kubeScorePath,
@@ -157,6 +158,30 @@ describe("k8s gen: the manifest's facts are the image's facts", () => {
     // TMPDIR in the image moves the mount there.
     const moved = await generateManifests(pack("tmpdir", tmpWriter, ["--env", "TMPDIR=/scratch"]));
     assert.deepEqual(container(moved).volumeMounts, [{ name: "scratch", mountPath: "/scratch" }]);
+  });
+
+  test("a Go program that calls os.UserCacheDir gets an emptyDir at its passwd home's .cache", {
+    skip,
+  }, async () => {
+    const bin = buildGoProgram(join(work, "src-cache"), "cachewriter", CACHE_WRITER, "1.25");
+    assert.equal(goHasSymbol(bin, "os.UserCacheDir"), true);
+    const ref = pack("cache", bin);
+    const passwd = fileFromLayout(join(work, "cache"), "/etc/passwd")!;
+    const home = passwd
+      .split("\n")
+      .find((l) => l.split(":")[2] === "65532")!
+      .split(":")[5];
+    const r = await generateManifests(ref);
+    assert.deepEqual(
+      container(r).volumeMounts.map((m: Obj) => m.mountPath),
+      [`${home}/.cache`],
+    );
+    // XDG_CACHE_HOME in the image wins, as os.UserCacheDir reads it first.
+    const xdg = await generateManifests(pack("cache-xdg", bin, ["--env", "XDG_CACHE_HOME=/var/cache/app"]));
+    assert.deepEqual(
+      container(xdg).volumeMounts.map((m: Obj) => m.mountPath),
+      ["/var/cache/app"],
+    );
   });
 
   test("NET_BIND_SERVICE only for a port below 1024: 8080 from ExposedPorts gets none, 80 gets it", {

@@ -1,0 +1,54 @@
+// k8s policy: the Kyverno ClusterPolicy is well-formed YAML with the rules the README names, and each
+// rule's pattern admits what k8s gen writes. The patterns are judged here only by their own structure;
+// Kyverno's engine itself is not run (see the report: its CLI is not built in the tests).
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { test } from "node:test";
+import { kyvernoPolicy, POLICY_EXPLANATION, POLICY_RULES } from "../../src/k8s/policy.js";
+
+const yaml = createRequire(import.meta.url)("yaml") as typeof import("yaml");
+
+// biome-ignore lint/suspicious/noExplicitAny: the policy document, walked by its known shape
+type Obj = Record<string, any>;
+
+test("a Kyverno ClusterPolicy with the named rules, each matching Pods (autogen covers controllers)", () => {
+  const r = kyvernoPolicy();
+  const doc = yaml.parse(r.yaml) as Obj;
+  assert.deepEqual(doc, r.document);
+  assert.equal(doc.apiVersion, "kyverno.io/v1");
+  assert.equal(doc.kind, "ClusterPolicy");
+  assert.equal(doc.metadata.name, "zerodep-restricted");
+  assert.equal(doc.spec.validationFailureAction, "Audit");
+  assert.deepEqual(
+    doc.spec.rules.map((x: Obj) => x.name),
+    [...POLICY_RULES],
+  );
+  for (const rule of doc.spec.rules as Obj[]) {
+    assert.deepEqual(rule.match, { any: [{ resources: { kinds: ["Pod"] } }] });
+    assert.deepEqual(rule.exclude, { any: [{ resources: { namespaces: ["kube-system"] } }] });
+    assert.equal(typeof rule.validate.message, "string");
+  }
+  assert.deepEqual(doc.spec.rules[0].validate.podSecurity, { level: "restricted", version: "latest" });
+  assert.equal(kyvernoPolicy().yaml, r.yaml, "deterministic");
+});
+
+test("options: Enforce, a name, no exclusions, a pinned Pod Security version; bad values are usage errors", () => {
+  const d = kyvernoPolicy({
+    action: "Enforce",
+    name: "team-a",
+    excludeNamespaces: [],
+    podSecurityVersion: "v1.30",
+  }).document as Obj;
+  assert.equal(d.spec.validationFailureAction, "Enforce");
+  assert.equal(d.metadata.name, "team-a");
+  assert.equal(d.spec.rules[0].exclude, undefined);
+  assert.equal(d.spec.rules[0].validate.podSecurity.version, "v1.30");
+  assert.throws(() => kyvernoPolicy({ name: "Bad_Name" }), { code: "USAGE" });
+  assert.throws(() => kyvernoPolicy({ action: "Warn" as "Audit" }), { code: "USAGE" });
+});
+
+test("the explanation says what an admission policy cannot see", () => {
+  for (const fact of ["/etc/passwd", "emptyDir", "GOMAXPROCS", "USER", "entrypoint"])
+    assert.ok(POLICY_EXPLANATION.includes(fact), fact);
+  assert.equal(kyvernoPolicy().explanation, POLICY_EXPLANATION);
+});

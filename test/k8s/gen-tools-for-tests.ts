@@ -194,3 +194,88 @@ func main() {
 	fmt.Println("ok", filepath.Join(dir, "zd-cache"))
 }
 `;
+
+const PSA_JUDGE = `// Pod Security Admission's own evaluator (k8s.io/pod-security-admission/policy) on each workload.
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+	"sigs.k8s.io/yaml"
+)
+
+func main() {
+	data, _ := io.ReadAll(os.Stdin)
+	ev, err := policy.NewEvaluator(policy.DefaultChecks())
+	if err != nil {
+		panic(err)
+	}
+	lv := api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}
+	bad := false
+	for i, doc := range bytes.Split(data, []byte("\\n---\\n")) {
+		var tm struct{ Kind string \`json:"kind"\` }
+		yaml.Unmarshal(doc, &tm)
+		var meta *metav1.ObjectMeta
+		var spec *corev1.PodSpec
+		switch tm.Kind {
+		case "Pod":
+			var o corev1.Pod
+			yaml.Unmarshal(doc, &o)
+			meta, spec = &o.ObjectMeta, &o.Spec
+		case "Deployment":
+			var o appsv1.Deployment
+			yaml.Unmarshal(doc, &o)
+			meta, spec = &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec
+		case "StatefulSet":
+			var o appsv1.StatefulSet
+			yaml.Unmarshal(doc, &o)
+			meta, spec = &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec
+		case "Job":
+			var o batchv1.Job
+			yaml.Unmarshal(doc, &o)
+			meta, spec = &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec
+		case "CronJob":
+			var o batchv1.CronJob
+			yaml.Unmarshal(doc, &o)
+			meta, spec = &o.Spec.JobTemplate.Spec.Template.ObjectMeta, &o.Spec.JobTemplate.Spec.Template.Spec
+		default:
+			continue
+		}
+		res := policy.AggregateCheckResults(ev.EvaluatePod(lv, meta, spec))
+		if res.Allowed {
+			fmt.Printf("%d: %s restricted: allowed\\n", i, tm.Kind)
+		} else {
+			bad = true
+			fmt.Printf("%d: %s restricted: %s\\n", i, tm.Kind, res.ForbiddenDetail())
+		}
+	}
+	if bad {
+		os.Exit(1)
+	}
+}
+`;
+
+/**
+ * Builds a judge that runs k8s.io/pod-security-admission v0.32.3 (the evaluator the API server's
+ * admission plugin uses) at restricted/latest on every workload document of its stdin.
+ */
+export function buildPsaJudge(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "main.go"), PSA_JUDGE);
+  writeFileSync(
+    join(dir, "go.mod"),
+    "module zerodep.invalid/psa\n\ngo 1.23\n\nrequire (\n\tk8s.io/api v0.32.3\n\tk8s.io/apimachinery v0.32.3\n\tk8s.io/pod-security-admission v0.32.3\n\tsigs.k8s.io/yaml v1.4.0\n)\n",
+  );
+  go(dir, ["mod", "tidy"]);
+  go(dir, ["build", "-o", "psa", "."]);
+  return join(dir, "psa");
+}

@@ -14,6 +14,7 @@ import { fixture, needs, run } from "../helpers/env.js";
 import { startRegistry, type TestRegistry } from "../registry/registry-for-tests.js";
 import {
   buildGoProgram,
+  buildPsaJudge,
   buildStrictDecoder,
   CACHE_WRITER,
   goDefaultGodebug,
@@ -330,10 +331,12 @@ describe("third-party judges: strict k8s.io/api decode and kube-score's security
   const skip =
     needs({ tools: ["go"], fixtures: ["go-static"] }) || (ks ? false : needs({ tools: ["kube-score"] }));
   let decoder = "";
+  let psa = "";
   let ref = "";
   before(() => {
     if (skip) return;
     decoder = buildStrictDecoder(join(work, "decoder"));
+    psa = buildPsaJudge(join(work, "psa"));
     const bin = buildGoProgram(join(work, "src-judge"), "tmpwriter", TMP_WRITER, "1.24");
     ref = pack("judged", bin, ["--port", "8080", "--port", "443"]);
   });
@@ -353,6 +356,26 @@ describe("third-party judges: strict k8s.io/api decode and kube-score's security
     const bad = strictDecode(decoder, r.yaml.replace("readOnlyRootFilesystem", "readOnlyRootFileSystem"));
     assert.equal(bad.code, 1, bad.out);
     assert.match(bad.out, /unknown field/);
+  });
+
+  test("Pod Security Admission's evaluator: restricted allowed for every kind (with a port below 1024 too)", {
+    skip,
+  }, async () => {
+    for (const kind of kinds) {
+      const r = await generateManifests(ref, { kind, service: true, schedule: "*/5 * * * *", ports: [80] });
+      assert.ok((container(r).securityContext.capabilities.add ?? []).includes("NET_BIND_SERVICE"));
+      const d = strictDecode(psa, r.yaml);
+      assert.equal(d.code, 0, `${kind}: ${d.out}`);
+      assert.match(d.out, new RegExp(`^0: ${kind} restricted: allowed$`, "m"));
+    }
+    // The negative control, in the API server's words.
+    const r = await generateManifests(ref);
+    const d = strictDecode(
+      psa,
+      r.yaml.replace("allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true"),
+    );
+    assert.equal(d.code, 1, d.out);
+    assert.match(d.out, /must set securityContext\.allowPrivilegeEscalation=false/);
   });
 
   test("kube-score finds nothing in its security checks for any kind; it does when a field is dropped", {

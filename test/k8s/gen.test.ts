@@ -144,6 +144,22 @@ describe("k8s gen: the manifest's facts are the image's facts", () => {
     assert.ok(!pushed.warnings.some((w) => w.code === "K8S_IMAGE_NOT_PUSHED"));
   });
 
+  test("a multi-arch index is pinned whole; the facts come from the chosen platform's image, and say so", {
+    skip: skip || needs({ fixtures: ["go-arm64"] }),
+  }, async () => {
+    const ref = pack("multi", fixture("go-static"), [fixture("go-arm64")]);
+    const index = JSON.parse(readFileSync(join(work, "multi", "index.json"), "utf8")) as {
+      manifests: { digest: string; mediaType: string }[];
+    };
+    assert.equal(index.manifests[0]!.mediaType, "application/vnd.oci.image.index.v1+json");
+    const r = await generateManifests(ref, { platform: "linux/arm64" });
+    assert.equal(r.facts.digest, index.manifests[0]!.digest);
+    assert.ok(container(r).image.endsWith(`@${index.manifests[0]!.digest}`));
+    assert.match(r.facts.platform, /^linux\/arm64/);
+    assert.notEqual(r.facts.manifestDigest, r.facts.digest);
+    assert.ok(r.warnings.some((w) => w.code === "K8S_ONE_PLATFORM_READ"));
+  });
+
   test("emptyDir at /tmp exactly when the binary creates temporary files (go tool nm agrees)", {
     skip,
   }, async () => {

@@ -159,6 +159,7 @@ export {
   toYamlDocuments,
 } from "./k8s/gen.js";
 export {
+  gatekeeperConstraints,
   kyvernoPolicy,
   POLICY_EXPLANATION,
   POLICY_RULES,

@@ -139,3 +139,61 @@ at admission), whether a port below 1024 needs NET_BIND_SERVICE, whether the Go 
 CPU limit or needs GOMAXPROCS, whether the digest names an image that exists for the node's
 architecture, or whether the entrypoint can start at all. Those are image facts: zerodep k8s gen
 builds the manifest from them, and zerodep k8s lint checks an existing manifest against them.`;
+
+/**
+ * The same rules as Gatekeeper constraints, for clusters that run Gatekeeper with the templates of
+ * open-policy-agent/gatekeeper-library installed (each constraint's kind is one of its templates; the
+ * Pod Security restricted level is spelled out template by template, as the library has no single one).
+ * Multi-document YAML; `action` becomes enforcementAction (dryrun for Audit, deny for Enforce).
+ */
+export function gatekeeperConstraints(opts: PolicyOptions = {}): PolicyResult & {
+  documents: Record<string, unknown>[];
+} {
+  const prefix = opts.name ?? "zerodep-restricted";
+  if (prefix.length > 200 || !DNS_SUBDOMAIN.test(prefix))
+    throw new UsageError("USAGE", `k8s policy: name "${prefix}" is not a DNS-1123 subdomain`);
+  const action = opts.action ?? "Audit";
+  if (action !== "Audit" && action !== "Enforce")
+    throw new UsageError("USAGE", `k8s policy: action "${action}" must be Audit or Enforce`);
+  const exclude = opts.excludeNamespaces ?? ["kube-system"];
+  const constraint = (kind: string, suffix: string, parameters?: Record<string, unknown>) => ({
+    apiVersion: "constraints.gatekeeper.sh/v1beta1",
+    kind,
+    metadata: { name: `${prefix}-${suffix}` },
+    spec: {
+      enforcementAction: action === "Enforce" ? "deny" : "dryrun",
+      match: {
+        kinds: [{ apiGroups: [""], kinds: ["Pod"] }],
+        ...(exclude.length > 0 ? { excludedNamespaces: exclude } : {}),
+      },
+      ...(parameters ? { parameters } : {}),
+    },
+  });
+  const documents = [
+    constraint("K8sPSPPrivilegedContainer", "privileged"),
+    constraint("K8sPSPHostNamespace", "host-namespaces"),
+    constraint("K8sPSPHostFilesystem", "host-paths"),
+    constraint("K8sPSPAllowPrivilegeEscalationContainer", "privilege-escalation"),
+    constraint("K8sPSPCapabilities", "capabilities", {
+      allowedCapabilities: ["NET_BIND_SERVICE"],
+      requiredDropCapabilities: ["ALL"],
+    }),
+    constraint("K8sPSPSeccompV2", "seccomp", {
+      allowedProfiles: ["RuntimeDefault", "Localhost"],
+      allowedLocalhostFiles: ["*"],
+    }),
+    // MustRunAs a range above 0: a numeric, non-root runAsUser (what runAsNonRoot alone cannot verify
+    // for an image whose USER is a name).
+    constraint("K8sPSPAllowedUsers", "users", {
+      runAsUser: { rule: "MustRunAs", ranges: [{ min: 1, max: 2147483647 }] },
+    }),
+    constraint("K8sPSPReadOnlyRootFilesystem", "read-only-root"),
+    constraint("K8sImageDigests", "image-digests"),
+  ];
+  return {
+    document: documents[0]!,
+    documents,
+    yaml: toYamlDocuments(documents),
+    explanation: POLICY_EXPLANATION,
+  };
+}

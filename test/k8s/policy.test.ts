@@ -4,7 +4,12 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { test } from "node:test";
-import { kyvernoPolicy, POLICY_EXPLANATION, POLICY_RULES } from "../../src/k8s/policy.js";
+import {
+  gatekeeperConstraints,
+  kyvernoPolicy,
+  POLICY_EXPLANATION,
+  POLICY_RULES,
+} from "../../src/k8s/policy.js";
 
 const yaml = createRequire(import.meta.url)("yaml") as typeof import("yaml");
 
@@ -51,4 +56,34 @@ test("the explanation says what an admission policy cannot see", () => {
   for (const fact of ["/etc/passwd", "emptyDir", "GOMAXPROCS", "USER", "entrypoint"])
     assert.ok(POLICY_EXPLANATION.includes(fact), fact);
   assert.equal(kyvernoPolicy().explanation, POLICY_EXPLANATION);
+});
+
+test("the Gatekeeper form: one constraint per gatekeeper-library template, dryrun unless Enforce", () => {
+  const g = gatekeeperConstraints();
+  const docs = yaml.parseAllDocuments(g.yaml).map((d) => d.toJS() as Obj);
+  assert.deepEqual(g.documents, docs);
+  assert.deepEqual(
+    docs.map((d) => d.kind),
+    [
+      "K8sPSPPrivilegedContainer",
+      "K8sPSPHostNamespace",
+      "K8sPSPHostFilesystem",
+      "K8sPSPAllowPrivilegeEscalationContainer",
+      "K8sPSPCapabilities",
+      "K8sPSPSeccompV2",
+      "K8sPSPAllowedUsers",
+      "K8sPSPReadOnlyRootFilesystem",
+      "K8sImageDigests",
+    ],
+  );
+  for (const d of docs) {
+    assert.equal(d.apiVersion, "constraints.gatekeeper.sh/v1beta1");
+    assert.equal(d.spec.enforcementAction, "dryrun");
+    assert.deepEqual(d.spec.match.excludedNamespaces, ["kube-system"]);
+  }
+  assert.equal(new Set(docs.map((d) => d.metadata.name)).size, docs.length, "names are unique");
+  assert.equal(
+    (gatekeeperConstraints({ action: "Enforce" }).documents[0] as Obj).spec.enforcementAction,
+    "deny",
+  );
 });

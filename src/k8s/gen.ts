@@ -195,6 +195,16 @@ function checkOptions(opts: GenOptions): GenKind {
       throw new UsageError("USAGE", `k8s gen: port ${p} is not a port number (1-65535)`);
   if (opts.replicas !== undefined && (!Number.isInteger(opts.replicas) || opts.replicas < 0))
     throw new UsageError("USAGE", `k8s gen: replicas ${opts.replicas} is not a whole number >= 0`);
+  if (
+    opts.repository !== undefined &&
+    !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\.[a-z0-9-]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/.test(
+      opts.repository,
+    )
+  )
+    throw new UsageError(
+      "USAGE",
+      `k8s gen: repository "${opts.repository}" must be REGISTRY/REPO without a tag or digest (the digest is added)`,
+    );
   if (kind === "CronJob" && (opts.schedule === undefined || opts.schedule.trim() === ""))
     throw new UsageError("USAGE", 'k8s gen: a CronJob needs a schedule (e.g. "0 3 * * *")');
   if (

@@ -142,6 +142,10 @@ describe("k8s gen: the manifest's facts are the image's facts", () => {
     assert.equal(container(pushed).image, `registry.example/team/app@${digest}`);
     assert.equal(container(pushed).name, "app");
     assert.ok(!pushed.warnings.some((w) => w.code === "K8S_IMAGE_NOT_PUSHED"));
+    const local = await generateManifests(ref, { repository: "localhost:5000/app" });
+    assert.equal(container(local).image, `localhost:5000/app@${digest}`);
+    for (const bad of ["registry.example/app:v1", "registry.example/app@sha256:00", "app", "Registry/App"])
+      await assert.rejects(generateManifests(ref, { repository: bad }), { code: "USAGE" }, bad);
   });
 
   test("a multi-arch index is pinned whole; the facts come from the chosen platform's image, and say so", {

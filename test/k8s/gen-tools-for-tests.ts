@@ -279,3 +279,23 @@ export function buildPsaJudge(dir: string): string {
   go(dir, ["build", "-o", "psa", "."]);
   return join(dir, "psa");
 }
+
+/** A program that binds port 80 (below ip_unprivileged_port_start's default 1024) and says whether it could. */
+export const LOW_PORT_LISTENER = `package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+)
+
+func main() {
+	l, err := net.Listen("tcp", ":80")
+	if err != nil {
+		fmt.Println("listen failed:", err)
+		os.Exit(1)
+	}
+	fmt.Println("listening", l.Addr())
+	l.Close()
+}
+`;

@@ -525,7 +525,7 @@ function build(
     const low = Math.min(...privileged.map((p) => p.port));
     warnings.push({
       code: "K8S_PRIVILEGED_PORT",
-      message: `port ${low} is below 1024: uid ${facts.user.uid} may bind it only through NET_BIND_SERVICE (added, but container runtimes give it to a non-root process only with file capabilities or ambient capabilities) or the sysctl net.ipv4.ip_unprivileged_port_start, which the pod sets to ${low}`,
+      message: `port ${low} is below 1024: uid ${facts.user.uid} may bind it through NET_BIND_SERVICE (added; podman makes it ambient, but containerd and CRI-O give an added capability to a non-root process only through file capabilities) or through the sysctl net.ipv4.ip_unprivileged_port_start, which the pod sets to ${low}`,
       fix: "listen on a port >= 1024 (e.g. 8080) and let the Service map port 80 to it",
     });
   }

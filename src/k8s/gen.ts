@@ -308,17 +308,9 @@ async function readGoFacts(src: ByteSource): Promise<GoFacts | null> {
 /** The home directory runc gives the process: $HOME from the image, else the passwd row's, else "/". */
 async function homeOf(fs: RootFs, uid: number, env: Record<string, string>): Promise<string> {
   if (env["HOME"]) return env["HOME"];
-  const r = resolvePath(fs, "/etc/passwd");
-  if (!r.ok || r.stat.kind !== "file" || r.stat.size > 8 * 1024 * 1024) return "/";
-  try {
-    const s = fs.open(r.path);
-    const text = new TextDecoder().decode(await s.read(0, s.size));
-    for (const line of text.split("\n")) {
-      const f = line.split(":");
-      if (f.length >= 6 && f[2] === String(uid) && f[5]!.startsWith("/")) return f[5]!;
-    }
-  } catch (e) {
-    if (!(e instanceof ZerodepError)) throw e;
+  for (const line of (await readSmall(fs, "/etc/passwd"))?.split("\n") ?? []) {
+    const f = line.split(":");
+    if (f.length >= 6 && f[2] === String(uid) && f[5]!.startsWith("/")) return f[5]!;
   }
   return "/";
 }

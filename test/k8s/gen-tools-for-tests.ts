@@ -27,6 +27,22 @@ export function kubeScorePath(): string | null {
   return r.status === 0 && r.stdout.trim() !== "" ? r.stdout.trim() : null;
 }
 
+export const KYVERNO_VERSION = /^KYVERNO_VERSION=(\S+)$/m.exec(
+  readFileSync(join(repoRoot, ".ci", "run"), "utf8"),
+)?.[1];
+
+/** Kyverno's CLI: $ZERODEP_KYVERNO, else the CI cache (.ci/run builds it), else `kyverno` on PATH; null when none. */
+export function kyvernoPath(): string | null {
+  const env = process.env.ZERODEP_KYVERNO;
+  if (env) return existsSync(env) ? env : null;
+  if (KYVERNO_VERSION) {
+    const cached = join(homedir(), ".cache", "zerodep-ci", `kyverno-${KYVERNO_VERSION}`, "kyverno");
+    if (existsSync(cached)) return cached;
+  }
+  const r = spawnSync("sh", ["-c", "command -v kyverno"], { encoding: "utf8" });
+  return r.status === 0 && r.stdout.trim() !== "" ? r.stdout.trim() : null;
+}
+
 /** Go without toolchain downloads; modules through the proxy configured on this machine. */
 const GO_ENV = { ...process.env, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod", CGO_ENABLED: "0" };
 

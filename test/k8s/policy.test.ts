@@ -1,15 +1,23 @@
-// k8s policy: the Kyverno ClusterPolicy is well-formed YAML with the rules the README names, and each
-// rule has the shape Kyverno reads. The patterns are judged here only by their own structure;
-// Kyverno's engine itself is not run (see the report: its CLI is not built in the tests).
+// k8s policy: the Kyverno ClusterPolicy has the rules the README names, and Kyverno's own engine (its
+// CLI, `kyverno apply`) passes every manifest k8s gen writes and fails a worsened one rule by rule.
+// The Gatekeeper form is checked for its shape only (Gatekeeper is not run).
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { test } from "node:test";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { generateManifests } from "../../src/k8s/gen.js";
 import {
   gatekeeperConstraints,
   kyvernoPolicy,
   POLICY_EXPLANATION,
   POLICY_RULES,
 } from "../../src/k8s/policy.js";
+import { zerodep } from "../helpers/cli.js";
+import { needs } from "../helpers/env.js";
+import { buildGoProgram, kyvernoPath, TMP_WRITER } from "./gen-tools-for-tests.js";
 
 const yaml = createRequire(import.meta.url)("yaml") as typeof import("yaml");
 
@@ -86,4 +94,62 @@ test("the Gatekeeper form: one constraint per gatekeeper-library template, dryru
     (gatekeeperConstraints({ action: "Enforce" }).documents[0] as Obj).spec.enforcementAction,
     "deny",
   );
+});
+
+const work = join(tmpdir(), `zd-k8s-policy-${process.pid}-${Date.now().toString(36)}`);
+mkdirSync(work, { recursive: true });
+after(() => rmSync(work, { recursive: true, force: true }));
+
+test("kyverno apply: every generated kind passes every rule; a worsened Deployment fails four of them", {
+  skip: needs({ tools: ["go"] }) || (kyvernoPath() ? false : needs({ tools: ["kyverno"] })),
+  timeout: 300_000,
+}, async () => {
+  const kyverno = kyvernoPath()!;
+  const bin = buildGoProgram(join(work, "src"), "tmpwriter", TMP_WRITER, "1.24");
+  const ref = `oci:${join(work, "layout")}:t`;
+  const p = zerodep(["pack", bin, "--port", "8080", "--out", ref]);
+  assert.equal(p.code, 0, p.stderr);
+  const policy = join(work, "policy.yaml");
+  writeFileSync(policy, kyvernoPolicy({ action: "Enforce" }).yaml);
+  const files: string[] = [];
+  for (const kind of ["Deployment", "StatefulSet", "Job", "CronJob", "Pod"] as const) {
+    const r = await generateManifests(ref, { kind, schedule: "0 3 * * *", ports: [80] });
+    const f = join(work, `${kind}.yaml`);
+    writeFileSync(f, r.yaml);
+    files.push(f);
+  }
+  const apply = (resources: string[]) => {
+    const r = spawnSync(kyverno, ["apply", policy, ...resources.flatMap((f) => ["--resource", f])], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    return { code: r.status, out: `${r.stdout}${r.stderr}` };
+  };
+  const good = apply(files);
+  assert.equal(good.code, 0, good.out);
+  // Six rules on each of five workloads (Kyverno's autogen turns each Pod rule into controller rules).
+  assert.match(good.out, /pass: 30, fail: 0, warn: 0, error: 0, skip: 0/);
+
+  const r = await generateManifests(ref);
+  const worse = join(work, "worse.yaml");
+  writeFileSync(
+    worse,
+    r.yaml
+      .replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")
+      .replace("allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true")
+      .replace(/runAsUser: \d+/, "runAsUser: 0")
+      .replace(/@sha256:[0-9a-f]{64}/, ":latest"),
+  );
+  const bad = apply([worse]);
+  assert.notEqual(bad.code, 0, bad.out);
+  assert.match(bad.out, /pass: 2, fail: 4/);
+  for (const rule of [
+    "pod-security-restricted",
+    "require-numeric-run-as-user",
+    "require-read-only-root-filesystem",
+    "require-image-digest",
+  ])
+    assert.match(bad.out, new RegExp(`autogen-${rule}`), rule);
+  // The podSecurity rule speaks PSA's words.
+  assert.match(bad.out, /Forbidden reason: allowPrivilegeEscalation != false/);
 });

@@ -142,6 +142,30 @@ export {
   type Warning,
 } from "./inspect/types.js";
 export { BufferSource, type ByteSource, FileSource } from "./io/reader.js";
+// k8s (issue #16): manifests derived from the image, and the same rules as an admission policy
+export {
+  DEFAULT_RESOURCES,
+  GEN_KINDS,
+  type GenFacts,
+  type GenKind,
+  type GenOptions,
+  type GenResources,
+  type GenResult,
+  type GenWarning,
+  generateManifests,
+  goFollowsCpuLimit,
+  K8S_GEN_CODES,
+  type K8sGenCode,
+  toYamlDocuments,
+} from "./k8s/gen.js";
+export {
+  gatekeeperConstraints,
+  kyvernoPolicy,
+  POLICY_EXPLANATION,
+  POLICY_RULES,
+  type PolicyOptions,
+  type PolicyResult,
+} from "./k8s/policy.js";
 export { writeDockerArchive, writeOciArchive } from "./oci/archive.js";
 export { formatReference, type ImageReference, parseReference } from "./oci/distribution-reference.js";
 export {

@@ -11,6 +11,7 @@ import { FINDING_CODES, LAYER_WARNING_CODES } from "../../src/analyze/types.js";
 import { BUILD_CODES } from "../../src/build/codes.js";
 import { CHECK_CODES } from "../../src/check/check.js";
 import { INSPECT_WARNING_CODES } from "../../src/inspect/types.js";
+import { K8S_GEN_CODES } from "../../src/k8s/gen.js";
 import { MANIFEST_LIMIT_CODES } from "../../src/oci/limits.js";
 import { IMAGE_ERROR_CODES } from "../../src/oci/validate.js";
 import { REGISTRY_ERROR_CODES } from "../../src/registry/errors.js";
@@ -30,6 +31,7 @@ const LISTS = {
   REGISTRY_ERROR_CODES,
   MANIFEST_LIMIT_CODES,
   IMAGE_ERROR_CODES,
+  K8S_GEN_CODES,
 };
 const known = new Set<string>(Object.values(LISTS).flat());
 const CODE = /`([A-Z][A-Z0-9]*(?:_[A-Z0-9<>]+)+)`/g;
@@ -65,6 +67,7 @@ test("each module's code list is named in the README section of its command", ()
     [REGISTRY_ERROR_CODES, "### Reliability: limits and hostile registries"],
     [MANIFEST_LIMIT_CODES, "### Reliability: limits and hostile registries"],
     [IMAGE_ERROR_CODES, "### Local images"],
+    [K8S_GEN_CODES, "### `zerodep k8s gen"],
   ];
   const missing: string[] = [];
   for (const [codes, heading] of where) {

@@ -6,7 +6,7 @@ import { join } from "node:path";
  * podman as it works on this machine kind (DEVELOPERS.md): vfs storage, runc, cgroupfs, file events,
  * with its whole state under `stateDir` so tests never touch the user's images. Bounded in time.
  */
-export function podman(stateDir: string, args: string[], timeoutMs = 180_000) {
+export function podman(stateDir: string, args: string[], timeoutMs = 180_000, env?: NodeJS.ProcessEnv) {
   for (const d of ["root", "runroot", "tmp"]) mkdirSync(join(stateDir, d), { recursive: true });
   const global = [
     ["--root", join(stateDir, "root")],
@@ -17,7 +17,11 @@ export function podman(stateDir: string, args: string[], timeoutMs = 180_000) {
     ["--events-backend", "file"],
     ["--tmpdir", join(stateDir, "tmp")],
   ].flat();
-  const r = spawnSync("podman", [...global, ...args], { encoding: "utf8", timeout: timeoutMs });
+  const r = spawnSync("podman", [...global, ...args], {
+    encoding: "utf8",
+    timeout: timeoutMs,
+    ...(env ? { env: { ...process.env, ...env } } : {}),
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -142,6 +142,7 @@ export {
   type Warning,
 } from "./inspect/types.js";
 export { BufferSource, type ByteSource, FileSource } from "./io/reader.js";
+export { K8S_CODES, type K8sCode } from "./k8s/codes.js";
 // k8s (issue #16): manifests derived from the image, and the same rules as an admission policy
 export {
   DEFAULT_RESOURCES,
@@ -158,6 +159,9 @@ export {
   type K8sGenCode,
   toYamlDocuments,
 } from "./k8s/gen.js";
+export { type ImageCheckOptions, type ImageCheckResult, imageChecks } from "./k8s/image-checks.js";
+export { IMAGE_CHECK_CODES, type ImageCheckCode } from "./k8s/image-codes.js";
+export { type LintOptions, type LintResult, lintManifests } from "./k8s/lint.js";
 export {
   gatekeeperConstraints,
   kyvernoPolicy,
@@ -166,6 +170,11 @@ export {
   type PolicyOptions,
   type PolicyResult,
 } from "./k8s/policy.js";
+export { evaluatePodSecurity, formatPodSecurity, podSecurityChecks } from "./k8s/psa.js";
+export { toSarif } from "./k8s/sarif.js";
+export type { K8sDocument, K8sFinding, PodSecurityLevel, PodSecurityViolation } from "./k8s/types.js";
+export { podOf } from "./k8s/workloads.js";
+export { loadManifests, readManifestFile } from "./k8s/yaml.js";
 export { writeDockerArchive, writeOciArchive } from "./oci/archive.js";
 export { formatReference, type ImageReference, parseReference } from "./oci/distribution-reference.js";
 export {

@@ -5,7 +5,7 @@ import { checkCommand } from "./defs/check.js";
 import { depsCommand } from "./defs/deps.js";
 import { diffCommand } from "./defs/diff.js";
 import { inspectCommand } from "./defs/inspect.js";
-import { k8sLintCommand } from "./defs/k8s.js";
+import { k8sGenCommand, k8sLintCommand, k8sPolicyCommand } from "./defs/k8s.js";
 import { loginCommand } from "./defs/login.js";
 import { logoutCommand } from "./defs/logout.js";
 import { packCommand } from "./defs/pack.js";
@@ -23,7 +23,9 @@ export const COMMANDS: readonly CommandDef<Flags>[] = [
   depsCommand,
   analyzeCommand,
   diffCommand,
+  k8sGenCommand,
   k8sLintCommand,
+  k8sPolicyCommand,
   pushCommand,
   pullCommand,
   copyCommand,

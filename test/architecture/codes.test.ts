@@ -11,7 +11,9 @@ import { FINDING_CODES, LAYER_WARNING_CODES } from "../../src/analyze/types.js";
 import { BUILD_CODES } from "../../src/build/codes.js";
 import { CHECK_CODES } from "../../src/check/check.js";
 import { INSPECT_WARNING_CODES } from "../../src/inspect/types.js";
+import { K8S_CODES } from "../../src/k8s/codes.js";
 import { K8S_GEN_CODES } from "../../src/k8s/gen.js";
+import { IMAGE_CHECK_CODES } from "../../src/k8s/image-codes.js";
 import { MANIFEST_LIMIT_CODES } from "../../src/oci/limits.js";
 import { IMAGE_ERROR_CODES } from "../../src/oci/validate.js";
 import { REGISTRY_ERROR_CODES } from "../../src/registry/errors.js";
@@ -32,6 +34,8 @@ const LISTS = {
   MANIFEST_LIMIT_CODES,
   IMAGE_ERROR_CODES,
   K8S_GEN_CODES,
+  K8S_CODES,
+  IMAGE_CHECK_CODES,
 };
 const known = new Set<string>(Object.values(LISTS).flat());
 const CODE = /`([A-Z][A-Z0-9]*(?:_[A-Z0-9<>]+)+)`/g;
@@ -68,6 +72,8 @@ test("each module's code list is named in the README section of its command", ()
     [MANIFEST_LIMIT_CODES, "### Reliability: limits and hostile registries"],
     [IMAGE_ERROR_CODES, "### Local images"],
     [K8S_GEN_CODES, "### `zerodep k8s gen"],
+    [K8S_CODES, "### Kubernetes: `zerodep k8s gen`"],
+    [IMAGE_CHECK_CODES, "### Kubernetes: `zerodep k8s gen`"],
   ];
   const missing: string[] = [];
   for (const [codes, heading] of where) {

@@ -2,11 +2,13 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ZerodepError } from "../../errors.js";
 import { writeFileAtomic } from "../../io/write.js";
+import { generateManifests, type ResourceAmounts } from "../../k8s/gen.js";
 import { LEVEL_RANK, type LintResult, lintManifests } from "../../k8s/lint.js";
+import { gatekeeperConstraints, kyvernoPolicy } from "../../k8s/policy.js";
 import { toSarif } from "../../k8s/sarif.js";
 import type { FindingLevel } from "../../k8s/types.js";
 import type { Invocation } from "../command.js";
-import type { K8S_LINT_FLAGS } from "../defs/k8s.js";
+import type { K8S_GEN_FLAGS, K8S_LINT_FLAGS, K8S_POLICY_FLAGS } from "../defs/k8s.js";
 import { EXIT } from "../io.js";
 import { registryOptions } from "../registry-flags.js";
 import { colorWanted, makeStyle } from "../style.js";
@@ -92,4 +94,58 @@ export async function runK8sLint({
     `${r.workloads} workload(s) in ${r.documents} document(s), ${r.level}: ${s.error} error(s), ${s.warning} warning(s), ${s.note} note(s)\n`,
   );
   return failed ? EXIT.VERDICT_FAILED : EXIT.OK;
+}
+
+export async function runK8sGen({
+  values,
+  positionals,
+  io,
+}: Invocation<typeof K8S_GEN_FLAGS>): Promise<number> {
+  const st = makeStyle(!values["no-color"] && colorWanted(io.stderr.isTTY, io.env));
+  const say = io.stderr.isTTY ? (m: string) => io.stderr.write(st.dim(`${m}\n`)) : undefined;
+  const limits: ResourceAmounts = {};
+  const requests: ResourceAmounts = {};
+  if (values.cpu) limits.cpu = values.cpu;
+  if (values.memory) limits.memory = requests.memory = values.memory;
+  const r = await generateManifests(positionals[0]!, {
+    kind: values.kind ?? "Deployment",
+    ...(values.name ? { name: values.name } : {}),
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+    ...(values.port ? { ports: values.port } : {}),
+    service: values.service === true,
+    replicas: values.replicas ?? 1,
+    ...(values.schedule ? { schedule: values.schedule } : {}),
+    ...(values.platform ? { platform: values.platform } : {}),
+    ...(values.repository ? { repository: values.repository } : {}),
+    ...(values["run-as-user"] !== undefined ? { runAsUser: values["run-as-user"] } : {}),
+    resources: { limits, requests },
+    registry: registryOptions(values, io, say),
+  });
+  for (const w of r.warnings) io.stderr.write(`${st.yellow("!")} ${w.code} ${w.message}\n  fix: ${w.fix}\n`);
+  if (values.json) {
+    io.stdout.write(
+      `${JSON.stringify({ schemaVersion: 1, documents: r.documents, warnings: r.warnings, facts: r.facts })}\n`,
+    );
+    return EXIT.OK;
+  }
+  if (values.out) await writeFileAtomic(resolve(io.cwd, values.out), r.yaml);
+  else io.stdout.write(r.yaml);
+  return EXIT.OK;
+}
+
+export async function runK8sPolicy({ values, io }: Invocation<typeof K8S_POLICY_FLAGS>): Promise<number> {
+  const opts = {
+    name: values.name ?? "zerodep-restricted",
+    action: values.action ?? "Audit",
+    ...(values["exclude-namespace"] ? { excludeNamespaces: values["exclude-namespace"] } : {}),
+    podSecurityVersion: values["psa-version"] ?? "latest",
+  };
+  const r = values.engine === "gatekeeper" ? gatekeeperConstraints(opts) : kyvernoPolicy(opts);
+  if (values.explain) {
+    io.stdout.write(`${r.explanation.trimEnd()}\n`);
+    return EXIT.OK;
+  }
+  if (values.out) await writeFileAtomic(resolve(io.cwd, values.out), r.yaml);
+  else io.stdout.write(r.yaml);
+  return EXIT.OK;
 }

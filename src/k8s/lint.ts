@@ -3,7 +3,7 @@ import type { RegistryOptions } from "../registry/options.js";
 import { imageChecks } from "./image-checks.js";
 import { evaluatePodSecurity } from "./psa.js";
 import type { FindingLevel, K8sDocument, K8sFinding, PodSecurityLevel } from "./types.js";
-import { fieldPath, kindAndName, podOf } from "./workloads.js";
+import { fieldPath, kindAndName, podOf, WORKLOAD_KINDS } from "./workloads.js";
 import { loadManifests, readManifestFile } from "./yaml.js";
 
 export interface LintOptions {
@@ -52,10 +52,22 @@ export async function lintManifests(
   for (const i of inputs)
     docs.push(...(i.text !== undefined ? loadManifests(i.text, i.file) : await readManifestFile(i.file)));
   const findings: K8sFinding[] = [];
+  const skipped: string[] = [];
   let workloads = 0;
   for (const doc of docs) {
     const pod = podOf(doc);
-    if (!pod) continue;
+    if (!pod) {
+      // Services, ConfigMaps, CRDs… have no pod to check; a document that is not an object at all is said.
+      const { kind } = kindAndName(doc);
+      const v = doc.value as Record<string, unknown> | null;
+      if (kind === "" || typeof v?.apiVersion !== "string")
+        skipped.push(
+          `${doc.file}: document ${doc.index + 1} has no kind or apiVersion: not a Kubernetes object (skipped)`,
+        );
+      else if (WORKLOAD_KINDS.includes(kind))
+        skipped.push(`${doc.file}: ${kind} ${kindAndName(doc).name || "?"} has no pod template (skipped)`);
+      continue;
+    }
     workloads++;
     const { kind, name } = kindAndName(doc);
     for (const v of evaluatePodSecurity({ metadata: pod.metadata, spec: pod.spec }, level, version, pod)) {
@@ -71,7 +83,7 @@ export async function lintManifests(
       });
     }
   }
-  let notes: string[] = [];
+  let notes: string[] = skipped;
   if (opts.images !== false && workloads > 0) {
     const r = await imageChecks(docs, {
       ...(opts.registry ? { registry: opts.registry } : {}),
@@ -80,7 +92,7 @@ export async function lintManifests(
       ...(opts.log ? { log: opts.log } : {}),
     });
     findings.push(...r.findings);
-    notes = r.notes;
+    notes = [...skipped, ...r.notes];
   }
   findings.sort(
     (a, b) =>

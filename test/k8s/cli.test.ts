@@ -130,6 +130,21 @@ describe("zerodep k8s: gen → lint → policy", { skip }, () => {
     assert.match(w.stderr, /note: .* not checked/);
   });
 
+  test("documents that are not Kubernetes objects are notes, not crashes; other kinds pass through", () => {
+    const f = join(work, "odd.yaml");
+    writeFileSync(
+      f,
+      "just: a map\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {}\n",
+    );
+    const r = zerodep(["k8s", "lint", f, "--no-images", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { notes: string[]; documents: number; workloads: number };
+    assert.equal(j.documents, 3);
+    assert.equal(j.workloads, 0);
+    assert.equal(j.notes.filter((n) => /not a Kubernetes object/.test(n)).length, 1);
+    assert.ok(j.notes.some((n) => /Deployment d has no pod template/.test(n)));
+  });
+
   test("invalid YAML is exit 3 with file:line:column, one line", () => {
     const f = join(work, "broken.yaml");
     writeFileSync(f, "apiVersion: v1\nkind: Pod\nmetadata: {name: x\n");

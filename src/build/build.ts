@@ -135,6 +135,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const language = projectLanguage(dir);
 
   const warnings: BuildResult["warnings"] = [];
+  // go list runs while git is asked and the base is read (its answer is awaited where it is needed).
+  const mainsP = language === "go" ? listGoMains(dir, targets, env) : null;
+  mainsP?.catch(() => {});
   const git = await gitInfo(dir, env);
   if (!git)
     warnings.push({
@@ -180,7 +183,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     const platforms = await platformsOf(opts, session);
     let binaries: BuiltBinary[];
     if (language === "go") {
-      const mains = await listGoMains(dir, targets, env);
+      const mains = await mainsP!;
       binaries = await buildGo({
         dir,
         mains,

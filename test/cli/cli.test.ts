@@ -100,7 +100,7 @@ describe("zerodep inspect (CLI)", () => {
     writeFileSync(f, "\x7fELF");
     chmodSync(f, 0o000);
     // The checkout may sit where the unprivileged user cannot enter (a 0700 clone directory): run a
-    // copy of the built CLI (it has no runtime dependencies) from the world-readable temp directory.
+    // copy of the built CLI (inspect loads no runtime dependency) from the world-readable temp directory.
     cpSync(join(repoRoot, "dist", "src"), join(dir, "dist", "src"), { recursive: true });
     chmodSync(join(dir, "dist"), 0o755);
     const r = spawnSync(

@@ -219,7 +219,8 @@ export function canAccess(
   return (n.mode & bits) === bits;
 }
 
-async function readText(fs: RootFs, path: string): Promise<string | null> {
+/** A small text file of a root (at most 8 MiB, links followed inside the root), or null when absent or unreadable. */
+export async function readText(fs: RootFs, path: string): Promise<string | null> {
   const r = resolvePath(fs, path);
   if (!r.ok || r.stat.kind !== "file" || r.stat.size > 8 * 1024 * 1024) return null;
   try {
@@ -238,6 +239,11 @@ function rowsOf(text: string | null): string[][] {
     .split("\n")
     .map((l) => l.split(":"))
     .filter((r) => r.length >= 3 && r[0] !== "" && /^\d+$/.test(r[2] ?? ""));
+}
+
+/** The rows of the root's /etc/passwd as the runtime reads them (name, x, uid, gid, gecos, home, shell). */
+export async function passwdRows(fs: RootFs): Promise<string[][]> {
+  return rowsOf(await readText(fs, "/etc/passwd"));
 }
 
 const MAX_ID = 2 ** 31 - 1;

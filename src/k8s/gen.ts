@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { hostPlatform } from "../check/check.js";
-import { judgeEntrypoint, runtimeConfigOf } from "../check/entrypoint.js";
+import { judgeEntrypoint, passwdRows, runtimeConfigOf } from "../check/entrypoint.js";
 import { readElf } from "../elf/elf-file.js";
 import { ParseError, UsageError, ZerodepError } from "../errors.js";
 import { readGoBuildInfo } from "../go/build-info.js";
@@ -12,7 +12,7 @@ import type { ByteSource } from "../io/reader.js";
 import type { Platform } from "../oci/types.js";
 import type { RegistrySession } from "../registry/client.js";
 import type { RegistryOptions } from "../registry/options.js";
-import { type RootFs, resolvePath } from "../resolve/root-fs.js";
+import type { RootFs } from "../resolve/root-fs.js";
 import { openSource } from "../transfer/open.js";
 
 /**
@@ -308,10 +308,8 @@ async function readGoFacts(src: ByteSource): Promise<GoFacts | null> {
 /** The home directory runc gives the process: $HOME from the image, else the passwd row's, else "/". */
 async function homeOf(fs: RootFs, uid: number, env: Record<string, string>): Promise<string> {
   if (env["HOME"]) return env["HOME"];
-  for (const line of (await readSmall(fs, "/etc/passwd"))?.split("\n") ?? []) {
-    const f = line.split(":");
+  for (const f of await passwdRows(fs))
     if (f.length >= 6 && f[2] === String(uid) && f[5]!.startsWith("/")) return f[5]!;
-  }
   return "/";
 }
 
@@ -380,8 +378,7 @@ export async function generateManifests(image: string | ImageRef, opts: GenOptio
           `${spec}: the image runs as root (User ${JSON.stringify(rc.user ?? "")} is uid 0): Pod Security "restricted" forbids it (runAsNonRoot) and zerodep will not generate a root workload`,
         );
       }
-      const passwdText = await readSmall(a.rootFs, "/etc/passwd");
-      const inPasswd = passwdText?.split("\n").some((l) => l.split(":")[2] === String(uid)) === true;
+      const inPasswd = (await passwdRows(a.rootFs)).some((r) => r[2] === String(uid));
       const c = v.programCheck;
       const needs = c?.needs ?? [];
       if (!inPasswd && needs.some((n) => n.kind === "passwd")) {
@@ -477,18 +474,6 @@ export async function generateManifests(image: string | ImageRef, opts: GenOptio
     }
   } finally {
     await src.close();
-  }
-}
-
-async function readSmall(fs: RootFs, path: string): Promise<string | null> {
-  const r = resolvePath(fs, path);
-  if (!r.ok || r.stat.kind !== "file" || r.stat.size > 8 * 1024 * 1024) return null;
-  try {
-    const s = fs.open(r.path);
-    return new TextDecoder().decode(await s.read(0, s.size));
-  } catch (e) {
-    if (e instanceof ZerodepError) return null;
-    throw e;
   }
 }
 

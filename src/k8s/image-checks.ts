@@ -1,6 +1,7 @@
 import {
   type EntrypointVerdict,
   judgeEntrypoint,
+  passwdRows,
   type RuntimeConfig,
   runtimeConfigOf,
 } from "../check/entrypoint.js";
@@ -15,7 +16,7 @@ import { parseReference } from "../oci/distribution-reference.js";
 import type { Platform } from "../oci/types.js";
 import type { RegistrySession } from "../registry/client.js";
 import type { RegistryOptions } from "../registry/options.js";
-import { type RootFs, resolvePath } from "../resolve/root-fs.js";
+import type { RootFs } from "../resolve/root-fs.js";
 import { openSource } from "../transfer/open.js";
 import type { ImageCheckCode } from "./image-codes.js";
 import type { FindingLevel, K8sDocument, K8sFinding } from "./types.js";
@@ -493,22 +494,6 @@ function writableMount(c: Obj, dir: string): boolean {
     if (d === mp || d.startsWith(mp === "/" ? "/" : `${mp}/`)) return true;
   }
   return false;
-}
-
-async function passwdRows(fs: RootFs): Promise<string[][]> {
-  const r = resolvePath(fs, "/etc/passwd");
-  if (!r.ok || r.stat.kind !== "file" || r.stat.size > 8 * 1024 * 1024) return [];
-  try {
-    const src = fs.open(r.path);
-    const text = new TextDecoder().decode(await src.read(0, src.size));
-    return text
-      .split("\n")
-      .map((l) => l.split(":"))
-      .filter((row) => row.length >= 3 && row[0] !== "" && /^\d+$/.test(row[2] ?? ""));
-  } catch (e) {
-    if (e instanceof ZerodepError) return [];
-    throw e;
-  }
 }
 
 /** Where the packages register their handlers on http.DefaultServeMux (their init functions). */

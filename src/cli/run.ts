@@ -1,23 +1,12 @@
-import { readFileSync } from "node:fs";
 import { clip, UsageError, ZerodepError } from "../errors.js";
 import { closest } from "./did-you-mean.js";
 import { commandHelp, mainHelp } from "./help.js";
 import { type CliIO, EXIT } from "./io.js";
 import { parseCommandLine } from "./parse.js";
 import { COMMANDS, findCommand } from "./table.js";
+import { zerodepVersion } from "./version.js";
 
 export { mainHelp };
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-      version: string;
-    };
-    return pkg.version;
-  } catch {
-    return "unknown";
-  }
-}
 
 /**
  * Runs one command line; returns the exit code. The command's flags are parsed and validated from its
@@ -32,7 +21,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return EXIT.OK;
   }
   if (cmd === "--version" || cmd === "-V" || cmd === "version") {
-    io.stdout.write(`zerodep ${version()}\n`);
+    io.stdout.write(`zerodep ${zerodepVersion()}\n`);
     return EXIT.OK;
   }
   // Two-word commands ("k8s gen"): the group name, then the subcommand.

@@ -1,7 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import type { AnalyzeResult } from "../analyze/types.js";
+import { writeFileAtomic } from "../io/write.js";
 
 /**
  * The `analyze --html` report: ONE file, no network request of any kind (no CDN, no fonts, no images
@@ -63,18 +61,7 @@ export function renderHtmlReport(r: AnalyzeResult): string {
 
 /** Writes the report atomically: a temporary file beside FILE, fsynced, then renamed over it. */
 export async function writeHtmlReport(r: AnalyzeResult, file: string): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
-  const fh = await open(tmp, "wx", 0o644);
-  try {
-    await fh.writeFile(renderHtmlReport(r), "utf8");
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, file);
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(file, renderHtmlReport(r));
 }
 
 function escapeHtml(s: string): string {

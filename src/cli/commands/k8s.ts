@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ZerodepError } from "../../errors.js";
 import { writeFileAtomic } from "../../io/write.js";
@@ -12,6 +11,7 @@ import type { K8S_GEN_FLAGS, K8S_LINT_FLAGS, K8S_POLICY_FLAGS } from "../defs/k8
 import { EXIT } from "../io.js";
 import { registryOptions } from "../registry-flags.js";
 import { colorWanted, makeStyle } from "../style.js";
+import { zerodepVersion } from "../version.js";
 
 const MAX_STDIN = 16 << 20;
 
@@ -27,18 +27,6 @@ async function readStdin(io: Invocation<typeof K8S_LINT_FLAGS>["io"]): Promise<s
     chunks.push(b);
   }
   return Buffer.concat(chunks).toString("utf8");
-}
-
-function version(): string {
-  try {
-    return (
-      JSON.parse(readFileSync(new URL("../../../../package.json", import.meta.url), "utf8")) as {
-        version: string;
-      }
-    ).version;
-  } catch {
-    return "unknown";
-  }
 }
 
 export async function runK8sLint({
@@ -63,7 +51,7 @@ export async function runK8sLint({
   const failed =
     failOn !== "none" && r.findings.some((f) => LEVEL_RANK[f.level] >= LEVEL_RANK[failOn as FindingLevel]);
   if (values.sarif) {
-    const text = `${JSON.stringify(toSarif(r.findings, { version: version() }), null, 2)}\n`;
+    const text = `${JSON.stringify(toSarif(r.findings, { version: zerodepVersion() }), null, 2)}\n`;
     if (values.sarif === "-") {
       io.stdout.write(text);
       return failed ? EXIT.VERDICT_FAILED : EXIT.OK;

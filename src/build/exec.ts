@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { statSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { ZerodepError } from "../errors.js";
 import type { BuildCode } from "./codes.js";
 
@@ -83,4 +85,14 @@ export function shortenCompilerOutput(text: string, lines = 3): string {
 /** The command as a shell would show it (for logs and --json). */
 export function showCommand(argv: string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
+/** Whether a command is a file in one of the directories of the environment's PATH (nothing is run). */
+export function onPath(cmd: string, env: Record<string, string | undefined>): boolean {
+  for (const d of (env.PATH ?? "").split(delimiter))
+    if (d)
+      try {
+        if (statSync(join(d, cmd)).isFile()) return true;
+      } catch {}
+  return false;
 }

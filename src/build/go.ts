@@ -1,10 +1,10 @@
-import { existsSync, statSync } from "node:fs";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { UsageError, ZerodepError } from "../errors.js";
 import { formatPlatform } from "../oci/platform.js";
 import type { Platform } from "../oci/types.js";
 import type { BuildCode } from "./codes.js";
-import { runTool, shortenCompilerOutput } from "./exec.js";
+import { onPath, runTool, shortenCompilerOutput } from "./exec.js";
 import type { BuildOptions, BuiltBinary } from "./types.js";
 
 /** A `main` package to build. */
@@ -149,15 +149,6 @@ const GNU_TRIPLE: Record<string, string> = {
 /** The architecture this process runs on, as OCI names it. */
 export function hostArch(): string {
   return ({ x64: "amd64", ia32: "386" } as Record<string, string>)[process.arch] ?? process.arch;
-}
-
-function onPath(cmd: string, env: Record<string, string | undefined>): boolean {
-  for (const d of (env.PATH ?? "").split(delimiter))
-    if (d)
-      try {
-        if (statSync(join(d, cmd)).isFile()) return true;
-      } catch {}
-  return false;
 }
 
 /** How a platform's cgo is compiled and linked: the C compiler and the flags that make it static. */

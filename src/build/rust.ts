@@ -4,7 +4,7 @@ import { clip, UsageError, ZerodepError } from "../errors.js";
 import { formatPlatform } from "../oci/platform.js";
 import type { Platform } from "../oci/types.js";
 import type { BuildCode } from "./codes.js";
-import { runTool, shortenCompilerOutput } from "./exec.js";
+import { onPath, runTool, shortenCompilerOutput } from "./exec.js";
 import type { BuildOptions, BuiltBinary } from "./types.js";
 
 /** What `zerodep build` asks of Cargo: some (or all) binaries of one package or workspace, for some platforms. */
@@ -254,15 +254,11 @@ function crossLinker(
 ): string {
   if (libc === "musl") return "rust-lld";
   const cc = GNU_CC[triple];
-  if (cc && onPath(cc, env.PATH)) return cc;
+  if (cc && onPath(cc, env)) return cc;
   throw new ZerodepError(
     "CGO_NO_TOOLCHAIN" satisfies BuildCode,
     `${dir}: a gnu build for ${platform} needs a C cross compiler for ${triple} (${cc ?? "none known"} not on PATH): fix: install ${cc ? `gcc-${cc.replace(/-gcc$/, "")}` : "one"}, or build static musl binaries without --cgo bundle`,
   );
-}
-
-function onPath(cmd: string, path: string | undefined): boolean {
-  return (path ?? "").split(":").some((d) => d !== "" && existsSync(join(d, cmd)));
 }
 
 async function rustSysroot(

@@ -13,6 +13,7 @@ import {
 } from "../../src/build/project.js";
 import { ZerodepError } from "../../src/errors.js";
 import { repoRoot } from "../helpers/env.js";
+import { inChild } from "../helpers/in-child.js";
 
 const work = join(tmpdir(), `zd-project-${process.pid}-${Date.now().toString(36)}`);
 mkdirSync(work, { recursive: true });
@@ -51,29 +52,8 @@ const projectJs = join(repoRoot, "dist", "src", "build", "project.js");
  * it), with a 60 s watchdog (a hang detector: the quadratic duplicate check took 98 s; a loaded CI machine took 10 s for the linear one); returns its error message, its exit status and its peak RSS (the child's own
  * rusage maxRSS, in MiB).
  */
-function loadInChild(file: string): {
-  status: number | null;
-  signal: string | null;
-  message: string;
-  mib: number;
-} {
-  const script = `
-    const { loadProject } = await import(${JSON.stringify(projectJs)});
-    let message = "no error";
-    try { await loadProject(${JSON.stringify(file)}); } catch (e) { message = e.code + " " + e.message; }
-    process.stdout.write(JSON.stringify({ message, maxRSS: process.resourceUsage().maxRSS }));`;
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-    encoding: "utf8",
-    timeout: 60_000,
-    maxBuffer: 16 << 20,
-  });
-  const out = r.status === 0 ? (JSON.parse(r.stdout) as { message: string; maxRSS: number }) : null;
-  return {
-    status: r.status,
-    signal: r.signal,
-    message: out?.message ?? r.stderr,
-    mib: (out?.maxRSS ?? 0) / 1024,
-  };
+function loadInChild(file: string) {
+  return inChild(projectJs, `await m.loadProject(${JSON.stringify(file)});`, 60_000);
 }
 
 // The schema of the README, every key used once.

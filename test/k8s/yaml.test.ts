@@ -5,7 +5,6 @@
  * 16 MiB) bounded in a child process with a watchdog.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -14,6 +13,7 @@ import { after, test } from "node:test";
 import { ZerodepError } from "../../src/errors.js";
 import { loadManifests, MANIFEST_MAX_DOCUMENT_TOKENS, readManifestFile } from "../../src/k8s/yaml.js";
 import { repoRoot } from "../helpers/env.js";
+import { inChild } from "../helpers/in-child.js";
 
 const work = join(tmpdir(), `zd-k8s-yaml-${process.pid}-${Date.now().toString(36)}`);
 mkdirSync(work, { recursive: true });
@@ -146,23 +146,11 @@ test("bad input: one line with FILE:LINE:COL", () => {
 const yamlJs = join(repoRoot, "dist", "src", "k8s", "yaml.js");
 /** readManifestFile in a child (a crash or hang cannot take the runner with it), with a watchdog. */
 function readInChild(file: string, watchdogMs = 20_000) {
-  const script = `
-    const { readManifestFile } = await import(${JSON.stringify(yamlJs)});
-    let message = "no error";
-    try { message = "documents " + (await readManifestFile(${JSON.stringify(file)})).length; } catch (e) { message = e.code + " " + e.message; }
-    process.stdout.write(JSON.stringify({ message, maxRSS: process.resourceUsage().maxRSS }));`;
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-    encoding: "utf8",
-    timeout: watchdogMs,
-    maxBuffer: 16 << 20,
-  });
-  const out = r.status === 0 ? (JSON.parse(r.stdout) as { message: string; maxRSS: number }) : null;
-  return {
-    status: r.status,
-    signal: r.signal,
-    message: out?.message ?? r.stderr,
-    mib: (out?.maxRSS ?? 0) / 1024,
-  };
+  return inChild(
+    yamlJs,
+    `return "documents " + (await m.readManifestFile(${JSON.stringify(file)})).length;`,
+    watchdogMs,
+  );
 }
 function write(name: string, text: string): string {
   const p = join(work, name);

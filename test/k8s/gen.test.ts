@@ -11,16 +11,14 @@ import { after, before, describe, test } from "node:test";
 import { type GenResult, generateManifests, goFollowsCpuLimit } from "../../src/k8s/gen.js";
 import { zerodep } from "../helpers/cli.js";
 import { fixture, needs, run } from "../helpers/env.js";
+import { psaOracle, runPsaOracle } from "../helpers/psa-oracle.js";
 import { startRegistry, type TestRegistry } from "../registry/registry-for-tests.js";
 import {
   buildGoProgram,
-  buildPsaJudge,
-  buildStrictDecoder,
   CACHE_WRITER,
   goDefaultGodebug,
   goHasSymbol,
   kubeScorePath,
-  strictDecode,
   TMP_WRITER,
 } from "./gen-tools-for-tests.js";
 
@@ -350,32 +348,46 @@ describe("third-party judges: strict k8s.io/api decode and kube-score's security
   const ks = kubeScorePath();
   const skip =
     needs({ tools: ["go"], fixtures: ["go-static"] }) || (ks ? false : needs({ tools: ["kube-score"] }));
-  let decoder = "";
-  let psa = "";
+  // The project's Pod Security oracle (test/oracles/psa, k8s.io/pod-security-admission v0.37.2, cached
+  // by .ci/run) answers both: PSA's evaluation of a pod, and a strict decode into the k8s.io/api types.
+  let oracle = "";
   let ref = "";
   before(() => {
     if (skip) return;
-    decoder = buildStrictDecoder(join(work, "decoder"));
-    psa = buildPsaJudge(join(work, "psa"));
+    oracle = psaOracle() ?? "";
     const bin = buildGoProgram(join(work, "src-judge"), "tmpwriter", TMP_WRITER, "1.24");
     ref = pack("judged", bin, ["--port", "8080", "--port", "443"]);
   });
 
   const kinds = ["Deployment", "StatefulSet", "Job", "CronJob", "Pod"] as const;
+  /** The pod template of a workload document, as the admission plugin evaluates it. */
+  const podOfDoc = (d: Record<string, unknown>) => {
+    const at: Record<string, string[]> = { Pod: [], CronJob: ["spec", "jobTemplate", "spec", "template"] };
+    let t = d as Record<string, unknown>;
+    for (const k of at[d.kind as string] ?? ["spec", "template"]) t = t[k] as Record<string, unknown>;
+    return { metadata: t.metadata ?? {}, spec: t.spec, level: "restricted", version: "latest" };
+  };
 
   test("every kind decodes strictly into k8s.io/api; a typo does not (the decoder is strict)", {
     skip,
   }, async () => {
     for (const kind of kinds) {
       const r = await generateManifests(ref, { kind, service: true, schedule: "*/5 * * * *" });
-      const d = strictDecode(decoder, r.yaml);
-      assert.equal(d.code, 0, `${kind}: ${d.out}`);
-      assert.match(d.out, new RegExp(`0: ${kind} ok`));
+      const out = await runPsaOracle(
+        oracle,
+        r.documents.map((d) => ({ decode: d })),
+      );
+      for (const [i, o] of out.entries()) {
+        assert.equal(o.error, undefined, `${kind} document ${i}: ${o.error}`);
+        assert.deepEqual(o.decodeErrors, [], `${kind} document ${i}`);
+      }
     }
     const r = await generateManifests(ref);
-    const bad = strictDecode(decoder, r.yaml.replace("readOnlyRootFilesystem", "readOnlyRootFileSystem"));
-    assert.equal(bad.code, 1, bad.out);
-    assert.match(bad.out, /unknown field/);
+    const typo = JSON.parse(
+      JSON.stringify(r.documents[0]).replace('"readOnlyRootFilesystem"', '"readOnlyRootFileSystem"'),
+    );
+    const [bad] = await runPsaOracle(oracle, [{ decode: typo }]);
+    assert.match((bad!.decodeErrors ?? []).join("; "), /unknown field/);
   });
 
   test("Pod Security Admission's evaluator: restricted allowed for every kind (with a port below 1024 too)", {
@@ -384,18 +396,20 @@ describe("third-party judges: strict k8s.io/api decode and kube-score's security
     for (const kind of kinds) {
       const r = await generateManifests(ref, { kind, service: true, schedule: "*/5 * * * *", ports: [80] });
       assert.ok((container(r).securityContext.capabilities.add ?? []).includes("NET_BIND_SERVICE"));
-      const d = strictDecode(psa, r.yaml);
-      assert.equal(d.code, 0, `${kind}: ${d.out}`);
-      assert.match(d.out, new RegExp(`^0: ${kind} restricted: allowed$`, "m"));
+      const [d] = await runPsaOracle(oracle, [podOfDoc(r.documents[0]!)]);
+      assert.equal(d!.allowed, true, `${kind}: ${d!.reasons.join(", ")} ${d!.details.join("; ")}`);
     }
     // The negative control, in the API server's words.
     const r = await generateManifests(ref);
-    const d = strictDecode(
-      psa,
-      r.yaml.replace("allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true"),
+    const worse = JSON.parse(
+      JSON.stringify(r.documents[0]).replace(
+        '"allowPrivilegeEscalation":false',
+        '"allowPrivilegeEscalation":true',
+      ),
     );
-    assert.equal(d.code, 1, d.out);
-    assert.match(d.out, /must set securityContext\.allowPrivilegeEscalation=false/);
+    const [d] = await runPsaOracle(oracle, [podOfDoc(worse)]);
+    assert.equal(d!.allowed, false);
+    assert.match(d!.details.join("; "), /must set securityContext\.allowPrivilegeEscalation=false/);
   });
 
   test("kube-score finds nothing in its security checks for any kind; it does when a field is dropped", {

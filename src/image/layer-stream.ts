@@ -38,11 +38,16 @@ export async function* layerTar(
   let compressed = 0;
   const rest = (async function* () {
     let v: IteratorResult<Uint8Array> = first;
-    while (!v.done) {
-      compressed += v.value.length;
-      opts.onCompressedBytes?.(compressed);
-      yield v.value;
-      v = await it.next();
+    try {
+      while (!v.done) {
+        compressed += v.value.length;
+        opts.onCompressedBytes?.(compressed);
+        yield v.value;
+        v = await it.next();
+      }
+    } finally {
+      // Stopped early (the reader failed or had enough): close the blob now, not at garbage collection.
+      if (!v.done) await it.return?.();
     }
   })();
   const kind = compressionOf(first.value);

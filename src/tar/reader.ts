@@ -64,6 +64,20 @@ export async function readTar(
   onEntry: (e: TarReadEntry, body: AsyncIterable<Uint8Array>) => Promise<void> | void,
 ): Promise<{ entries: number; endOffset: number }> {
   const src = new ChunkReader(chunks);
+  try {
+    return await readEntries(src, onEntry);
+  } catch (e) {
+    // Stopped by an error: the source is closed now (a blob's file handle, a decompressor), not at
+    // garbage collection. A normal end leaves it to its reader, which may still verify the rest.
+    await src.close();
+    throw e;
+  }
+}
+
+async function readEntries(
+  src: ChunkReader,
+  onEntry: (e: TarReadEntry, body: AsyncIterable<Uint8Array>) => Promise<void> | void,
+): Promise<{ entries: number; endOffset: number }> {
   let entries = 0;
   let global = new Map<string, string>();
   // Metadata that applies to the next entry.

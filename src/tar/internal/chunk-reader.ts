@@ -14,6 +14,20 @@ export class ChunkReader {
     this.#it = chunks[Symbol.asyncIterator]();
   }
 
+  /**
+   * Stops the source early (an error, or the end-of-archive marker before the data ends): its iterator
+   * is returned, so a file or stream behind it is closed now rather than by the garbage collector.
+   */
+  async close(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    try {
+      await this.#it.return?.();
+    } catch {
+      // The source's own failure was (or will be) reported by whoever read it.
+    }
+  }
+
   async #fill(): Promise<boolean> {
     while (this.#pos >= this.#chunk.length) {
       if (this.#done) return false;
